@@ -1,0 +1,38 @@
+// Elementwise kernels (shaders/elementwise.wgsl): map, axpby, mul. Reference: elementwise.ref.ts.
+import type { Gpu } from './device.ts';
+import type { GpuBuffer } from './buffers.ts';
+import { defineKernel } from './kernel.ts';
+
+/** Unary functions of `map`, by their override code in the WGSL. */
+export const MAP_OPS = { identity: 0, square: 1, sqrt: 2, exp: 3, log: 4, tanh: 5, silu: 6, sigmoid: 7, abs: 8, clamp1: 9, relu: 10 } as const;
+export type MapOp = keyof typeof MAP_OPS;
+
+const WG = 256;
+const mapKernel = defineKernel({ name: 'elementwise_map', file: 'elementwise', entry: 'map', bindings: { x: 'read', out: 'read_write' }, params: ['n', 'alpha', 'beta'], overrides: { OP: 0 }, workgroupSize: [WG, 1, 1] });
+const axpbyKernel = defineKernel({ name: 'elementwise_axpby', file: 'elementwise', entry: 'axpby', bindings: { x: 'read', y: 'read', out: 'read_write' }, params: ['n', 'alpha', 'beta'], workgroupSize: [WG, 1, 1] });
+const mulKernel = defineKernel({ name: 'elementwise_mul', file: 'elementwise', entry: 'mul', bindings: { x: 'read', y: 'read', out: 'read_write' }, params: ['n', 'alpha', 'beta'], workgroupSize: [WG, 1, 1] });
+
+function count(n: number, ...bufs: GpuBuffer[]): number {
+  for (const b of bufs) if (b.length < n) throw new RangeError(`buffer '${b.label}' holds ${b.length} elements, fewer than n = ${n}`);
+  return Math.ceil(n / WG);
+}
+
+/** out = f(alpha·x + beta) elementwise. */
+export function map(gpu: Gpu, op: MapOp, x: GpuBuffer, out: GpuBuffer, alpha = 1, beta = 0, n = x.length): void {
+  mapKernel.run(gpu, { bind: { x, out }, params: { n, alpha, beta }, overrides: { OP: MAP_OPS[op] }, workgroups: count(n, x, out) });
+}
+
+/** out = alpha·x (a scale). */
+export function scale(gpu: Gpu, x: GpuBuffer, alpha: number, out: GpuBuffer, n = x.length): void {
+  map(gpu, 'identity', x, out, alpha, 0, n);
+}
+
+/** out = alpha·x + beta·y; axpy is (alpha, 1). */
+export function axpby(gpu: Gpu, alpha: number, x: GpuBuffer, beta: number, y: GpuBuffer, out: GpuBuffer, n = x.length): void {
+  axpbyKernel.run(gpu, { bind: { x, y, out }, params: { n, alpha, beta }, workgroups: count(n, x, y, out) });
+}
+
+/** out = alpha·x·y + beta elementwise. */
+export function mul(gpu: Gpu, x: GpuBuffer, y: GpuBuffer, out: GpuBuffer, alpha = 1, beta = 0, n = x.length): void {
+  mulKernel.run(gpu, { bind: { x, y, out }, params: { n, alpha, beta }, workgroups: count(n, x, y, out) });
+}

@@ -1,0 +1,10 @@
+// @gausslens/kernels: the WebGPU runtime and every kernel's typed wrapper and float64 reference.
+export * from './device.ts';
+export * from './buffers.ts';
+export * from './kernel.ts';
+export * from './elementwise.ts';
+export * from './elementwise.ref.ts';
+export * from './reduce.ts';
+export * from './reduce.ref.ts';
+export * from './random.ts';
+export * from './random.ref.ts';

@@ -1,0 +1,65 @@
+// Counter-based random numbers: Philox4x32-10 (Salmon et al. 2011) keyed by a 64-bit seed.
+// Thread t computes block t = philox(counter = (t, offset, 0, 0), key = seed) and writes elements
+// 4t … 4t+3: uniforms in (0, 1) or, by Box–Muller on pairs, normals mean + std·N(0, 1).
+// Same seed and offset give the same stream on every device; offset advances a stream.
+struct Params { n: u32, seed_lo: u32, seed_hi: u32, offset: u32, mean: f32, std: f32 }
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+
+// (hi, lo) of the 64-bit product a·b, from 16-bit halves (WGSL has no 64-bit integers).
+fn mulhilo(a: u32, b: u32) -> vec2u {
+  let a0 = a & 0xffffu; let a1 = a >> 16u;
+  let b0 = b & 0xffffu; let b1 = b >> 16u;
+  let p00 = a0 * b0; let p10 = a1 * b0; let p01 = a0 * b1; let p11 = a1 * b1;
+  let mid = (p00 >> 16u) + (p10 & 0xffffu) + p01;
+  return vec2u(p11 + (p10 >> 16u) + (mid >> 16u), (mid << 16u) | (p00 & 0xffffu));
+}
+
+fn philox(counter: vec4u, seed: vec2u) -> vec4u {
+  var c = counter;
+  var k = seed;
+  for (var r = 0u; r < 10u; r++) {
+    let p0 = mulhilo(0xD2511F53u, c.x);
+    let p1 = mulhilo(0xCD9E8D57u, c.z);
+    c = vec4u(p1.x ^ c.y ^ k.x, p1.y, p0.x ^ c.w ^ k.y, p0.y);
+    k += vec2u(0x9E3779B9u, 0xBB67AE85u);
+  }
+  return c;
+}
+
+// 24 high bits to a float strictly inside (0, 1).
+fn unit(v: u32) -> f32 {
+  return (f32(v >> 8u) + 0.5) * (1.0 / 16777216.0);
+}
+
+fn block_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
+  return (wid.y * nwg.x + wid.x) * 64u + lid;
+}
+
+@compute @workgroup_size(64)
+fn sample_uniform(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let t = block_index(wid, nwg, lid);
+  if (4u * t >= params.n) { return; }
+  let r = philox(vec4u(t, params.offset, 0u, 0u), vec2u(params.seed_lo, params.seed_hi));
+  for (var j = 0u; j < 4u; j++) {
+    let i = 4u * t + j;
+    if (i < params.n) { out[i] = params.mean + params.std * unit(r[j]); }
+  }
+}
+
+@compute @workgroup_size(64)
+fn sample_normal(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let t = block_index(wid, nwg, lid);
+  if (4u * t >= params.n) { return; }
+  let r = philox(vec4u(t, params.offset, 0u, 0u), vec2u(params.seed_lo, params.seed_hi));
+  let rad0 = sqrt(-2.0 * log(unit(r.x)));
+  let rad1 = sqrt(-2.0 * log(unit(r.z)));
+  let th0 = 6.283185307179586 * unit(r.y);
+  let th1 = 6.283185307179586 * unit(r.w);
+  let z = vec4f(rad0 * cos(th0), rad0 * sin(th0), rad1 * cos(th1), rad1 * sin(th1));
+  for (var j = 0u; j < 4u; j++) {
+    let i = 4u * t + j;
+    if (i < params.n) { out[i] = params.mean + params.std * z[j]; }
+  }
+}

@@ -1,0 +1,51 @@
+import { describe, it, beforeAll } from 'vitest';
+import { getDevice, type Gpu, map, axpby, mul, scale, mapRef, axpbyRef, mulRef, MAP_OPS, type MapOp } from '@gausslens/kernels';
+import { ELEMENTWISE_REL } from '../support/tolerances.ts';
+import { expectClose, randomArray, POISON } from '../support/check.ts';
+
+let gpu: Gpu;
+beforeAll(async () => {
+  gpu = await getDevice();
+});
+
+// Domains where each function is defined and well-conditioned.
+const DOMAIN: Partial<Record<MapOp, [number, number]>> = { sqrt: [0.01, 4], log: [0.01, 4], exp: [-5, 5] };
+
+describe('elementwise', () => {
+  for (const n of [1, 7, 257, 1_000_003]) {
+    it(`axpby and mul, n = ${n}`, async () => {
+      const x = randomArray(n);
+      const y = randomArray(n);
+      const a = 0.5 + Math.random();
+      const b = -0.5 - Math.random();
+      const bx = gpu.upload(x);
+      const by = gpu.upload(y);
+      const out = gpu.alloc(n);
+      gpu.fill(out, POISON);
+      axpby(gpu, a, bx, b, by, out);
+      expectClose(await gpu.read(out), axpbyRef(a, x, b, y), ELEMENTWISE_REL, 'axpby');
+      gpu.fill(out, POISON);
+      mul(gpu, bx, by, out, a, b);
+      expectClose(await gpu.read(out), mulRef(x, y, a, b), ELEMENTWISE_REL, 'mul');
+      gpu.fill(out, POISON);
+      scale(gpu, bx, a, out);
+      expectClose(await gpu.read(out), mapRef('identity', x, a), ELEMENTWISE_REL, 'scale');
+      for (const b of [bx, by, out]) b.release();
+    });
+  }
+
+  it('map: every unary op on 1000 fresh values', async () => {
+    const n = 1000;
+    for (const op of Object.keys(MAP_OPS) as MapOp[]) {
+      const [lo, hi] = DOMAIN[op] ?? [-3, 3];
+      const x = randomArray(n, lo, hi);
+      const bx = gpu.upload(x);
+      const out = gpu.alloc(n);
+      gpu.fill(out, POISON);
+      map(gpu, op, bx, out, 1.25, 0.0);
+      expectClose(await gpu.read(out), mapRef(op, x, 1.25, 0.0), ELEMENTWISE_REL * 10, `map ${op}`);
+      bx.release();
+      out.release();
+    }
+  });
+});

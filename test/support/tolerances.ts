@@ -1,0 +1,13 @@
+// Every tolerance of the test suite, in one place. Relative errors are ‖out − ref‖₂ / ‖ref‖₂
+// against float64 references; float32 kernels land far below these.
+
+/** Elementwise kernels: one rounding a result (transcendentals a few ulp). */
+export const ELEMENTWISE_REL = 1e-6;
+/** Reductions: float32 tree summation over up to ~1e6 terms. */
+export const REDUCE_REL = 1e-5;
+/** Max / min are exact in float32. */
+export const REDUCE_EXACT_REL = 0;
+/** Philox normals: the same counters as the reference, float32 log/cos/sin. */
+export const RANDOM_NORMAL_REL = 1e-5;
+/** Moments of n samples: |mean| and |var − 1| within this many standard errors. */
+export const MOMENT_SIGMAS = 5;
