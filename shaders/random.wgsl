@@ -1,8 +1,8 @@
 // Counter-based random numbers: Philox4x32-10 (Salmon et al. 2011) keyed by a 64-bit seed.
 // Thread t computes block t = philox(counter = (t, offset, 0, 0), key = seed) and writes elements
-// 4t … 4t+3: uniforms in (0, 1) or, by Box–Muller on pairs, normals mean + std·N(0, 1).
+// 4t … 4t+3: uniforms in (0, 1) or, by Box–Muller on pairs, normals mean + scale·N(0, 1).
 // Same seed and offset give the same stream on every device; offset advances a stream.
-struct Params { n: u32, seed_lo: u32, seed_hi: u32, offset: u32, mean: f32, std: f32 }
+struct Params { n: u32, seed_lo: u32, seed_hi: u32, offset: u32, mean: f32, scale: f32 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
@@ -44,7 +44,7 @@ fn sample_uniform(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
   let r = philox(vec4u(t, params.offset, 0u, 0u), vec2u(params.seed_lo, params.seed_hi));
   for (var j = 0u; j < 4u; j++) {
     let i = 4u * t + j;
-    if (i < params.n) { out[i] = params.mean + params.std * unit(r[j]); }
+    if (i < params.n) { out[i] = params.mean + params.scale * unit(r[j]); }
   }
 }
 
@@ -60,6 +60,6 @@ fn sample_normal(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
   let z = vec4f(rad0 * cos(th0), rad0 * sin(th0), rad1 * cos(th1), rad1 * sin(th1));
   for (var j = 0u; j < 4u; j++) {
     let i = 4u * t + j;
-    if (i < params.n) { out[i] = params.mean + params.std * z[j]; }
+    if (i < params.n) { out[i] = params.mean + params.scale * z[j]; }
   }
 }

@@ -14,8 +14,8 @@ var<workgroup> partial: array<f32, 256>;
 
 fn identity() -> f32 {
   switch OP {
-    case 1u, 4u: { return -3.4028235e38; }
-    case 2u: { return 3.4028235e38; }
+    case 1u, 4u: { return bitcast<f32>(0xff7fffffu); }  // -FLT_MAX
+    case 2u: { return bitcast<f32>(0x7f7fffffu); }      // FLT_MAX
     default: { return 0.0; }
   }
 }

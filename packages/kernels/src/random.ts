@@ -3,7 +3,7 @@ import type { Gpu } from './device.ts';
 import type { GpuBuffer } from './buffers.ts';
 import { defineKernel } from './kernel.ts';
 
-const params = ['n', 'seed_lo', 'seed_hi', 'offset', 'mean', 'std'] as const;
+const params = ['n', 'seed_lo', 'seed_hi', 'offset', 'mean', 'scale'] as const;
 const normalKernel = defineKernel({ name: 'random_normal', file: 'random', entry: 'sample_normal', bindings: { out: 'read_write' }, params, workgroupSize: [64, 1, 1] });
 const uniformKernel = defineKernel({ name: 'random_uniform', file: 'random', entry: 'sample_uniform', bindings: { out: 'read_write' }, params, workgroupSize: [64, 1, 1] });
 
@@ -18,7 +18,7 @@ function run(gpu: Gpu, normal: boolean, out: GpuBuffer, a: RandomArgs, n: number
   if (!Number.isSafeInteger(a.seed) || a.seed < 0) throw new RangeError(`random: seed must be a non-negative integer, got ${a.seed}`);
   const offset = a.offset ?? 0;
   if (!Number.isInteger(offset) || offset < 0 || offset > 0xffffffff) throw new RangeError(`random: offset must be a u32, got ${offset}`);
-  const p = { n, seed_lo: a.seed >>> 0, seed_hi: Math.floor(a.seed / 2 ** 32) >>> 0, offset, mean: a.mean ?? 0, std: a.std ?? 1 };
+  const p = { n, seed_lo: a.seed >>> 0, seed_hi: Math.floor(a.seed / 2 ** 32) >>> 0, offset, mean: a.mean ?? 0, scale: a.std ?? 1 };
   (normal ? normalKernel : uniformKernel).run(gpu, { bind: { out }, params: p, workgroups: Math.ceil(n / 4 / 64) });
 }
 

@@ -1,0 +1,148 @@
+// The kernel runtime: declarations checked against the WGSL, binding limits, grid folding, errors.
+import { describe, it, beforeAll, expect } from 'vitest';
+import { getDevice, type Gpu, defineKernel, foldWorkgroups, KernelDeclarationError, axpby, axpbyRef, GpuError, sizeClass } from '@gausslens/kernels';
+import { ELEMENTWISE_REL } from '../support/tolerances.ts';
+import { expectClose, randomArray, POISON } from '../support/check.ts';
+
+let gpu: Gpu;
+beforeAll(async () => {
+  gpu = await getDevice();
+});
+
+const WGSL = `
+struct Params { n: u32, alpha: f32, shape: vec2<u32> }
+override WG: u32 = 64u;
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  if (gid.x < params.n) { out[gid.x] = params.alpha * x[gid.x] + f32(params.shape.y); }
+}`;
+
+const good = { name: 'runtime_probe', bindings: { x: 'read', out: 'read_write' }, params: ['n', 'alpha', 'shape'], overrides: { WG: 64 }, workgroupSize: (o: { WG: number }) => [o.WG, 1, 1] } as const;
+
+describe('defineKernel checks the declaration against the WGSL', () => {
+  it('accepts a matching declaration and runs it with vec params and overrides', async () => {
+    const k = defineKernel({ ...good, bindings: { ...good.bindings }, params: [...good.params] }, WGSL);
+    const n = 1000;
+    const x = randomArray(n);
+    const bx = gpu.upload(x);
+    const out = gpu.alloc(n);
+    gpu.fill(out, POISON);
+    k.run(gpu, { bind: { x: bx, out }, params: { n, alpha: 2, shape: [3, 5] }, overrides: { WG: 128 }, workgroups: Math.ceil(n / 128) });
+    expectClose(await gpu.read(out), Array.from(x, (v) => 2 * v + 5), ELEMENTWISE_REL);
+    bx.release();
+    out.release();
+  });
+
+  const cases: [string, object, RegExp][] = [
+    ['a binding name', { bindings: { y: 'read', out: 'read_write' } }, /binding 'y' is not used/],
+    ['an access mode', { bindings: { x: 'read_write', out: 'read_write' } }, /binding 'x' is var<storage, read> in WGSL but 'read_write'/],
+    ['a missing binding', { bindings: { x: 'read' } }, /uses @binding\(2\) 'out', which the declaration does not list/],
+    ['a params field', { params: ['n', 'alpha', 'size'] }, /Params fields are \{alpha, n, shape\} in WGSL but \{alpha, n, size\}/],
+    ['the workgroup size', { workgroupSize: [32, 1, 1] }, /@workgroup_size is \(64, 1, 1\) in WGSL but \(32, 1, 1\)/],
+    ['an override', { overrides: { TILE: 4 }, workgroupSize: [64, 1, 1] }, /override 'TILE' is not declared in WGSL/],
+    ['an entry point', { entry: 'forward' }, /no @compute entry point 'forward'/],
+  ];
+  for (const [what, change, message] of cases) {
+    it(`throws on a mismatch in ${what}`, () => {
+      expect(() => defineKernel({ ...good, ...change } as never, WGSL)).toThrow(KernelDeclarationError);
+      expect(() => defineKernel({ ...good, ...change } as never, WGSL)).toThrow(message);
+    });
+  }
+
+  it('rejects a params value of the wrong kind', () => {
+    const k = defineKernel({ ...good, bindings: { ...good.bindings }, params: [...good.params] }, WGSL);
+    expect(() => k.packParams({ n: 1.5, alpha: 1, shape: [1, 1] })).toThrow(/param 'n' is u32, got 1.5/);
+    expect(() => k.packParams({ n: 1, alpha: 1, shape: [1] })).toThrow(/param 'shape' needs 2 value/);
+  });
+});
+
+describe('buffers and bindings', () => {
+  it('a binding over maxStorageBufferBindingSize gives a clear error, not a crash', () => {
+    const limit = gpu.limits.maxStorageBufferBindingSize;
+    const n = limit / 4 + 1024;
+    const big = gpu.alloc(n, 'too-big');
+    const out = gpu.alloc(16);
+    expect(() => axpby(gpu, 1, big, 1, big, out, 16)).toThrow(/binding 'x' is .* MiB, over this device's maxStorageBufferBindingSize .*: bind it in panels/);
+    big.release();
+    out.release();
+    gpu.pool.trim();
+  });
+
+  it('an allocation over maxBufferSize gives a clear error', () => {
+    const n = gpu.limits.maxBufferSize / 4 + 1;
+    expect(() => gpu.alloc(n, 'huge')).toThrow(/buffer 'huge' needs .* over this device's maxBufferSize/);
+  });
+
+  it('released buffers are reused and using one afterwards is an error', async () => {
+    const a = gpu.alloc(1000);
+    const raw = a.buffer;
+    a.release();
+    const b = gpu.alloc(990);
+    expect(b.buffer).toBe(raw);
+    expect(() => axpby(gpu, 1, a, 1, b, b, 10)).toThrow(/released buffer/);
+    b.release();
+    expect(sizeClass(1)).toBe(256);
+    expect(sizeClass(100_000 * 4)).toBeGreaterThanOrEqual(400_000);
+    expect(sizeClass(100_000 * 4)).toBeLessThan(400_000 * 1.125);
+  });
+
+  it('a write after recorded dispatches does not overtake them', async () => {
+    const n = 4097;
+    const x = randomArray(n);
+    const bx = gpu.upload(x);
+    const out = gpu.alloc(n);
+    axpby(gpu, 3, bx, 0, bx, out); // recorded, not yet submitted
+    gpu.write(bx, new Float32Array(n).fill(7)); // must land after the dispatch above
+    expectClose(await gpu.read(out), Array.from(x, (v) => 3 * v), ELEMENTWISE_REL);
+    bx.release();
+    out.release();
+  });
+});
+
+describe('dispatch', () => {
+  it('folds 1-D grids over the per-dimension limit', () => {
+    const max = 65535;
+    expect(foldWorkgroups(10, max)).toEqual([10, 1, 1]);
+    const [x, y, z] = foldWorkgroups(200_000, max);
+    expect(x).toBeLessThanOrEqual(max);
+    expect(x * y * z).toBeGreaterThanOrEqual(200_000);
+    expect(() => foldWorkgroups([70_000, 1, 1], max)).toThrow(/exceeds 65535/);
+  });
+
+  it('a folded elementwise kernel writes every one of 16,777,729 elements', async () => {
+    const n = 65535 * 256 + 2 * 256 + 1; // needs 65538 workgroups: folded into 2-D
+    const x = randomArray(n);
+    const y = randomArray(n);
+    const [bx, by, out] = [gpu.upload(x), gpu.upload(y), gpu.alloc(n)];
+    gpu.fill(out, POISON);
+    axpby(gpu, 0.5, bx, 2, by, out);
+    expectClose(await gpu.read(out), axpbyRef(0.5, x, 2, y), ELEMENTWISE_REL);
+    for (const b of [bx, by, out]) b.release();
+  });
+
+  it('a shader the GPU rejects surfaces as a GpuError naming the kernel', async () => {
+    const bad = WGSL.replace('out[gid.x] = params.alpha * x[gid.x]', 'out[gid.x] = params.alpha * x[gid.x] * params.n');
+    const k = defineKernel({ ...good, name: 'broken_probe', bindings: { ...good.bindings }, params: [...good.params] }, bad);
+    const [bx, out] = [gpu.upload(randomArray(8)), gpu.alloc(8)];
+    k.run(gpu, { bind: { x: bx, out }, params: { n: 8, alpha: 1, shape: [0, 0] }, workgroups: 1 });
+    await expect(gpu.sync()).rejects.toThrow(GpuError);
+    await expect(k.prepare(gpu)).rejects.toThrow(/broken_probe: WGSL does not compile: line \d+/);
+    bx.release();
+    out.release();
+  });
+
+  it('times GPU work with timestamps when the adapter has them', async () => {
+    const n = 1 << 20;
+    const [bx, out] = [gpu.upload(randomArray(n)), gpu.alloc(n)];
+    const t = await gpu.time(() => {
+      for (let i = 0; i < 5; i++) axpby(gpu, 1, bx, 1, bx, out);
+    });
+    expect(t.ms).toBeGreaterThan(0);
+    expect(t.source).toBe(gpu.hasTimestamps ? 'timestamp' : 'wall');
+    bx.release();
+    out.release();
+  });
+});
