@@ -1,6 +1,7 @@
+/// <reference path="./shims.d.ts" />
 // The one WebGPU device of a process: adapter limits and features, a batched command stream,
 // buffer pool, uploads and read-backs, error surfacing and clean shutdown.
-import { platformGpu, platformName } from '#platform';
+import { platformGpu, platformName, platformBackend } from '#platform';
 import { BufferPool, GpuBuffer } from './buffers.ts';
 
 /** Thrown when no WebGPU adapter exists; the message says how to get one. */
@@ -275,7 +276,7 @@ export class Gpu {
 function summarise(info: GPUAdapterInfo): AdapterSummary {
   const rec = info as unknown as Record<string, unknown>;
   const str = (k: string): string => (typeof rec[k] === 'string' ? (rec[k] as string) : '');
-  const backend = str('backendType') || str('backend');
+  const backend = str('backendType') || str('backend') || platformBackend;
   const text = `${str('vendor')} ${str('architecture')} ${str('device')} ${str('description')}`.toLowerCase();
   return {
     platform: platformName,

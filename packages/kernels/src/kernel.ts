@@ -1,3 +1,4 @@
+/// <reference path="./shims.d.ts" />
 // defineKernel: a compute kernel declared once next to its WGSL file. wgsl_reflect reads the
 // shader; the declaration is checked against it (binding names, numbers and access, Params fields,
 // workgroup size); explicit bind-group layouts and the Params uniform layout come from the WGSL.

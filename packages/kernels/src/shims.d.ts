@@ -4,6 +4,7 @@ interface ImportMeta {
 }
 declare module '#platform' {
   export const platformName: string;
+  export const platformBackend: string;
   export function platformGpu(): GPU | undefined;
   export function loadShaderSource(file: string): string;
 }

@@ -1,5 +1,6 @@
 // Browser platform: navigator.gpu and the shaders bundled by Vite from the repository's shaders/ folder.
 export const platformName = 'browser';
+export const platformBackend = 'browser';
 
 const sources = import.meta.glob('../../../../shaders/*.wgsl', {
   query: '?raw',

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const platformName = 'node (Dawn)';
+/** Dawn's default backend on this OS (Dawn does not report it on the adapter). */
+export const platformBackend = ({ linux: 'vulkan', darwin: 'metal', win32: 'd3d12' } as Record<string, string>)[process.platform] ?? 'unknown';
 
 // GPUBufferUsage, GPUMapMode, … as globals, as in a browser.
 Object.assign(globalThis, globals);
