@@ -2,7 +2,8 @@
 // the 1-D grid is folded into (x, y) when n/256 > 65535: i = (wid.y·nwg.x + wid.x)·256 + lid.
 // map:   out[i] = f(alpha·x[i] + beta), f chosen by the override OP (see fn apply)
 // axpby: out[i] = alpha·x[i] + beta·y[i]      mul: out[i] = alpha·x[i]·y[i] + beta
-struct Params { n: u32, alpha: f32, beta: f32 }
+// Row broadcasts (x is rows×cols, y a length-cols vector): axpby_row, mul_row use y[i % cols].
+struct Params { n: u32, cols: u32, alpha: f32, beta: f32 }
 override OP: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -50,4 +51,18 @@ fn mul(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   let i = index(wid, nwg, lid);
   if (i >= params.n) { return; }
   out[i] = params.alpha * x[i] * y[i] + params.beta;
+}
+
+@compute @workgroup_size(256)
+fn axpby_row(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = index(wid, nwg, lid);
+  if (i >= params.n) { return; }
+  out[i] = params.alpha * x[i] + params.beta * y[i % params.cols];
+}
+
+@compute @workgroup_size(256)
+fn mul_row(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = index(wid, nwg, lid);
+  if (i >= params.n) { return; }
+  out[i] = params.alpha * x[i] * y[i % params.cols] + params.beta;
 }

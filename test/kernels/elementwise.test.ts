@@ -1,5 +1,5 @@
 import { describe, it, beforeAll } from 'vitest';
-import { getDevice, type Gpu, map, axpby, mul, scale, mapRef, axpbyRef, mulRef, MAP_OPS, type MapOp } from '@gausslens/kernels';
+import { getDevice, type Gpu, map, axpby, mul, scale, mapRef, axpbyRef, mulRef, axpbyRow, mulRow, axpbyRowRef, mulRowRef, MAP_OPS, type MapOp } from '@gausslens/kernels';
 import { ELEMENTWISE_REL } from '../support/tolerances.ts';
 import { expectClose, randomArray, POISON } from '../support/check.ts';
 
@@ -31,6 +31,21 @@ describe('elementwise', () => {
       scale(gpu, bx, a, out);
       expectClose(await gpu.read(out), mapRef('identity', x, a), ELEMENTWISE_REL, 'scale');
       for (const b of [bx, by, out]) b.release();
+    });
+  }
+
+  for (const [rows, cols] of [[1, 1], [7, 13], [300, 785]] as const) {
+    it(`row broadcasts, ${rows}×${cols}`, async () => {
+      const x = randomArray(rows * cols);
+      const v = randomArray(cols);
+      const [bx, bv, out] = [gpu.upload(x), gpu.upload(v), gpu.alloc(rows * cols)];
+      gpu.fill(out, POISON);
+      axpbyRow(gpu, 0.7, bx, -1.3, bv, out, rows, cols);
+      expectClose(await gpu.read(out), axpbyRowRef(0.7, x, -1.3, v, cols), ELEMENTWISE_REL, 'axpbyRow');
+      gpu.fill(out, POISON);
+      mulRow(gpu, bx, bv, out, rows, cols, 2, 0.25);
+      expectClose(await gpu.read(out), mulRowRef(x, v, cols, 2, 0.25), ELEMENTWISE_REL, 'mulRow');
+      for (const b of [bx, bv, out]) b.release();
     });
   }
 

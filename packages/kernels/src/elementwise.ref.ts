@@ -32,3 +32,15 @@ export function mulRef(x: ArrayLike<number>, y: ArrayLike<number>, alpha = 1, be
   for (let i = 0; i < x.length; i++) out[i] = alpha * x[i] * y[i] + beta;
   return out;
 }
+
+export function axpbyRowRef(alpha: number, x: ArrayLike<number>, beta: number, v: ArrayLike<number>, cols: number): Float64Array {
+  const out = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = alpha * x[i] + beta * v[i % cols];
+  return out;
+}
+
+export function mulRowRef(x: ArrayLike<number>, v: ArrayLike<number>, cols: number, alpha = 1, beta = 0): Float64Array {
+  const out = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = alpha * x[i] * v[i % cols] + beta;
+  return out;
+}

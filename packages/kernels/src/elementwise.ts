@@ -8,9 +8,11 @@ export const MAP_OPS = { identity: 0, square: 1, sqrt: 2, exp: 3, log: 4, tanh: 
 export type MapOp = keyof typeof MAP_OPS;
 
 const WG = 256;
-const mapKernel = defineKernel({ name: 'elementwise_map', file: 'elementwise', entry: 'map', bindings: { x: 'read', out: 'read_write' }, params: ['n', 'alpha', 'beta'], overrides: { OP: 0 }, workgroupSize: [WG, 1, 1] });
-const axpbyKernel = defineKernel({ name: 'elementwise_axpby', file: 'elementwise', entry: 'axpby', bindings: { x: 'read', y: 'read', out: 'read_write' }, params: ['n', 'alpha', 'beta'], workgroupSize: [WG, 1, 1] });
-const mulKernel = defineKernel({ name: 'elementwise_mul', file: 'elementwise', entry: 'mul', bindings: { x: 'read', y: 'read', out: 'read_write' }, params: ['n', 'alpha', 'beta'], workgroupSize: [WG, 1, 1] });
+const mapKernel = defineKernel({ name: 'elementwise_map', file: 'elementwise', entry: 'map', bindings: { x: 'read', out: 'read_write' }, params: ['n', 'cols', 'alpha', 'beta'], overrides: { OP: 0 }, workgroupSize: [WG, 1, 1] });
+const axpbyKernel = defineKernel({ name: 'elementwise_axpby', file: 'elementwise', entry: 'axpby', bindings: { x: 'read', y: 'read', out: 'read_write' }, params: ['n', 'cols', 'alpha', 'beta'], workgroupSize: [WG, 1, 1] });
+const axpbyRowKernel = defineKernel({ name: 'elementwise_axpby_row', file: 'elementwise', entry: 'axpby_row', bindings: { x: 'read', y: 'read', out: 'read_write' }, params: ['n', 'cols', 'alpha', 'beta'], workgroupSize: [WG, 1, 1] });
+const mulRowKernel = defineKernel({ name: 'elementwise_mul_row', file: 'elementwise', entry: 'mul_row', bindings: { x: 'read', y: 'read', out: 'read_write' }, params: ['n', 'cols', 'alpha', 'beta'], workgroupSize: [WG, 1, 1] });
+const mulKernel = defineKernel({ name: 'elementwise_mul', file: 'elementwise', entry: 'mul', bindings: { x: 'read', y: 'read', out: 'read_write' }, params: ['n', 'cols', 'alpha', 'beta'], workgroupSize: [WG, 1, 1] });
 
 function count(n: number, ...bufs: GpuBuffer[]): number {
   for (const b of bufs) if (b.length < n) throw new RangeError(`buffer '${b.label}' holds ${b.length} elements, fewer than n = ${n}`);
@@ -19,7 +21,7 @@ function count(n: number, ...bufs: GpuBuffer[]): number {
 
 /** out = f(alpha·x + beta) elementwise. */
 export function map(gpu: Gpu, op: MapOp, x: GpuBuffer, out: GpuBuffer, alpha = 1, beta = 0, n = x.length): void {
-  mapKernel.run(gpu, { bind: { x, out }, params: { n, alpha, beta }, overrides: { OP: MAP_OPS[op] }, workgroups: count(n, x, out) });
+  mapKernel.run(gpu, { bind: { x, out }, params: { n, cols: 1, alpha, beta }, overrides: { OP: MAP_OPS[op] }, workgroups: count(n, x, out) });
 }
 
 /** out = alpha·x (a scale). */
@@ -29,10 +31,25 @@ export function scale(gpu: Gpu, x: GpuBuffer, alpha: number, out: GpuBuffer, n =
 
 /** out = alpha·x + beta·y; axpy is (alpha, 1). */
 export function axpby(gpu: Gpu, alpha: number, x: GpuBuffer, beta: number, y: GpuBuffer, out: GpuBuffer, n = x.length): void {
-  axpbyKernel.run(gpu, { bind: { x, y, out }, params: { n, alpha, beta }, workgroups: count(n, x, y, out) });
+  axpbyKernel.run(gpu, { bind: { x, y, out }, params: { n, cols: 1, alpha, beta }, workgroups: count(n, x, y, out) });
 }
 
 /** out = alpha·x·y + beta elementwise. */
 export function mul(gpu: Gpu, x: GpuBuffer, y: GpuBuffer, out: GpuBuffer, alpha = 1, beta = 0, n = x.length): void {
-  mulKernel.run(gpu, { bind: { x, y, out }, params: { n, alpha, beta }, workgroups: count(n, x, y, out) });
+  mulKernel.run(gpu, { bind: { x, y, out }, params: { n, cols: 1, alpha, beta }, workgroups: count(n, x, y, out) });
+}
+
+function rowCount(x: GpuBuffer, v: GpuBuffer, out: GpuBuffer, rows: number, cols: number): number {
+  if (v.length < cols) throw new RangeError(`row vector '${v.label}' holds ${v.length} elements, fewer than cols = ${cols}`);
+  return count(rows * cols, x, out);
+}
+
+/** out = alpha·x + beta·v broadcast over the rows of x (rows×cols). */
+export function axpbyRow(gpu: Gpu, alpha: number, x: GpuBuffer, beta: number, v: GpuBuffer, out: GpuBuffer, rows: number, cols: number): void {
+  axpbyRowKernel.run(gpu, { bind: { x, y: v, out }, params: { n: rows * cols, cols, alpha, beta }, workgroups: rowCount(x, v, out, rows, cols) });
+}
+
+/** out = alpha·x·v + beta with v broadcast over the rows of x (rows×cols): scales columns. */
+export function mulRow(gpu: Gpu, x: GpuBuffer, v: GpuBuffer, out: GpuBuffer, rows: number, cols: number, alpha = 1, beta = 0): void {
+  mulRowKernel.run(gpu, { bind: { x, y: v, out }, params: { n: rows * cols, cols, alpha, beta }, workgroups: rowCount(x, v, out, rows, cols) });
 }
