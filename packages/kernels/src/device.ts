@@ -289,6 +289,11 @@ function summarise(info: GPUAdapterInfo): AdapterSummary {
   };
 }
 
+/** The platform's GPU entry object (navigator.gpu, or Dawn's in Node), for peers such as TF.js. */
+export function navigatorGpu(): GPU | undefined {
+  return platformGpu();
+}
+
 let current: Promise<Gpu> | null = null;
 
 /** The process-wide device, created on first use with the adapter's real limits and features. */

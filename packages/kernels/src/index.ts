@@ -8,3 +8,5 @@ export * from './reduce.ts';
 export * from './reduce.ref.ts';
 export * from './random.ts';
 export * from './random.ref.ts';
+export * from './bench.ts';
+export * from './benches.ts';

@@ -1,0 +1,7 @@
+// Every kernel family's benchmark cases, in the order `gausslens bench` runs them.
+import type { BenchCase } from './bench.ts';
+import { elementwiseBenches } from './elementwise.bench.ts';
+import { reduceBenches } from './reduce.bench.ts';
+import { randomBenches } from './random.bench.ts';
+
+export const allBenches: BenchCase[] = [...elementwiseBenches, ...reduceBenches, ...randomBenches];
