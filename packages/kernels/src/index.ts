@@ -10,3 +10,5 @@ export * from './random.ts';
 export * from './random.ref.ts';
 export * from './bench.ts';
 export * from './benches.ts';
+export * from './channels.ts';
+export * from './channels.ref.ts';

@@ -1,0 +1,75 @@
+// Broadcasts, channel copies and outer sums for NCHW tensors (shaders/channels.wgsl).
+// Reference: channels.ref.ts. The autograd's bias, per-sample scale, concat and bias-gradient ops.
+import type { Gpu } from './device.ts';
+import type { GpuBuffer } from './buffers.ts';
+import { defineKernel } from './kernel.ts';
+
+const PARAMS = ['n', 'inner', 'm', 'alpha', 'beta', 'count', 'src_c', 'dst_c', 'src_off', 'dst_off', 'outer'] as const;
+const WG = 256;
+const mulKernel = defineKernel({ name: 'channels_mul', file: 'channels', entry: 'mul', bindings: { x: 'read', v: 'read', out: 'read_write' }, params: PARAMS, workgroupSize: [WG, 1, 1] });
+const addKernel = defineKernel({ name: 'channels_add', file: 'channels', entry: 'add', bindings: { x: 'read', v: 'read', out: 'read_write' }, params: PARAMS, workgroupSize: [WG, 1, 1] });
+const copyKernel = defineKernel({ name: 'channels_copy', file: 'channels', entry: 'copy', bindings: { x: 'read', out: 'read_write' }, params: PARAMS, workgroupSize: [WG, 1, 1] });
+const sumOuterKernel = defineKernel({ name: 'channels_sum_outer', file: 'channels', entry: 'sum_outer', bindings: { x: 'read', out: 'read_write' }, params: PARAMS, workgroupSize: [WG, 1, 1] });
+
+type P = Record<(typeof PARAMS)[number], number>;
+const ZERO: P = { n: 0, inner: 1, m: 1, alpha: 1, beta: 0, count: 1, src_c: 1, dst_c: 1, src_off: 0, dst_off: 0, outer: 1 };
+
+function need(b: GpuBuffer, n: number, what: string): void {
+  if (b.length < n) throw new RangeError(`${what}: buffer '${b.label}' holds ${b.length} elements, fewer than ${n}`);
+}
+
+/** Where a broadcast vector v of length m sits: element i of x uses v[(i / inner) % m]. */
+export interface Broadcast {
+  inner: number; // elements sharing one v entry (H·W for channels, c·h·w for per-sample)
+  m: number; // length of v
+  n?: number; // elements of x (default x.length)
+}
+
+function broadcast(x: GpuBuffer, v: GpuBuffer, out: GpuBuffer, b: Broadcast, what: string): number {
+  const n = b.n ?? x.length;
+  if (!(b.inner >= 1 && b.m >= 1 && Number.isInteger(b.inner) && Number.isInteger(b.m))) throw new RangeError(`${what}: inner = ${b.inner} and m = ${b.m} must be positive integers`);
+  need(x, n, what);
+  need(out, n, what);
+  need(v, b.m, what);
+  return n;
+}
+
+/** out[i] = alpha·x[i]·v[(i / inner) % m]: per-sample (inner = c·h·w, m = N), per-(n,c) or per-channel scales. */
+export function broadcastMul(gpu: Gpu, x: GpuBuffer, v: GpuBuffer, out: GpuBuffer, b: Broadcast, alpha = 1): void {
+  const n = broadcast(x, v, out, b, 'broadcastMul');
+  mulKernel.run(gpu, { bind: { x, v, out }, params: { ...ZERO, n, inner: b.inner, m: b.m, alpha }, workgroups: Math.ceil(n / WG) });
+}
+
+/** out[i] = alpha·x[i] + beta·v[(i / inner) % m]: a bias broadcast over inner elements. */
+export function broadcastAdd(gpu: Gpu, alpha: number, x: GpuBuffer, beta: number, v: GpuBuffer, out: GpuBuffer, b: Broadcast): void {
+  const n = broadcast(x, v, out, b, 'broadcastAdd');
+  addKernel.run(gpu, { bind: { x, v, out }, params: { ...ZERO, n, inner: b.inner, m: b.m, alpha, beta }, workgroups: Math.ceil(n / WG) });
+}
+
+export interface ChannelCopy {
+  batch: number; // N
+  inner: number; // H·W
+  count: number; // channels copied
+  srcChannels: number; // channels of x
+  dstChannels: number; // channels of out
+  srcOffset?: number; // first channel read from x
+  dstOffset?: number; // first channel written in out
+}
+
+/** out[b, dstOffset + c, :] = x[b, srcOffset + c, :] for c < count: channel concat and split. */
+export function copyChannels(gpu: Gpu, x: GpuBuffer, out: GpuBuffer, c: ChannelCopy): void {
+  const so = c.srcOffset ?? 0;
+  const dof = c.dstOffset ?? 0;
+  if (so + c.count > c.srcChannels || dof + c.count > c.dstChannels) throw new RangeError(`copyChannels: channels [${so}, ${so + c.count}) of ${c.srcChannels} → [${dof}, ${dof + c.count}) of ${c.dstChannels} are out of range`);
+  need(x, c.batch * c.srcChannels * c.inner, 'copyChannels');
+  need(out, c.batch * c.dstChannels * c.inner, 'copyChannels');
+  const n = c.batch * c.count * c.inner;
+  copyKernel.run(gpu, { bind: { x, out }, params: { ...ZERO, n, inner: c.inner, count: c.count, src_c: c.srcChannels, dst_c: c.dstChannels, src_off: so, dst_off: dof }, workgroups: Math.ceil(n / WG) });
+}
+
+/** out[j] = Σ_{o < outer} x[o·m + j]: the column sums of an outer×m matrix, summed in order. */
+export function sumOuter(gpu: Gpu, x: GpuBuffer, out: GpuBuffer, outer: number, m: number): void {
+  need(x, outer * m, 'sumOuter');
+  need(out, m, 'sumOuter');
+  sumOuterKernel.run(gpu, { bind: { x, out }, params: { ...ZERO, m, outer }, workgroups: Math.ceil(m / WG) });
+}

@@ -1,0 +1,49 @@
+// Broadcasts, channel copies and outer sums for NCHW tensors, one thread an output element
+// (256 a workgroup, 1-D grid folded into (x, y): i = (wid.y·nwg.x + wid.x)·256 + lid).
+// mul:       out[i] = alpha·x[i]·v[(i / inner) % m]            (per-sample, per-(n,c), per-channel scales)
+// add:       out[i] = alpha·x[i] + beta·v[(i / inner) % m]     (biases broadcast over inner elements)
+// copy:      out[b, dst_off + c, p] = x[b, src_off + c, p], c < count, p < inner (concat / split)
+// sum_outer: out[j] = Σ_{o < outer} x[o·m + j] in order o = 0, 1, … (deterministic column sums)
+struct Params { n: u32, inner: u32, m: u32, alpha: f32, beta: f32, count: u32, src_c: u32, dst_c: u32, src_off: u32, dst_off: u32, outer: u32 }
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> v: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+fn index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
+  return (wid.y * nwg.x + wid.x) * 256u + lid;
+}
+
+@compute @workgroup_size(256)
+fn mul(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = index(wid, nwg, lid);
+  if (i >= params.n) { return; }
+  out[i] = params.alpha * x[i] * v[(i / params.inner) % params.m];
+}
+
+@compute @workgroup_size(256)
+fn add(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = index(wid, nwg, lid);
+  if (i >= params.n) { return; }
+  out[i] = params.alpha * x[i] + params.beta * v[(i / params.inner) % params.m];
+}
+
+@compute @workgroup_size(256)
+fn copy(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = index(wid, nwg, lid);
+  if (i >= params.n) { return; }
+  let p = i % params.inner;
+  let c = (i / params.inner) % params.count;
+  let b = i / (params.inner * params.count);
+  out[(b * params.dst_c + params.dst_off + c) * params.inner + p] = x[(b * params.src_c + params.src_off + c) * params.inner + p];
+}
+
+@compute @workgroup_size(256)
+fn sum_outer(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let j = index(wid, nwg, lid);
+  if (j >= params.m) { return; }
+  var acc = 0.0;
+  for (var o = 0u; o < params.outer; o++) { acc += x[o * params.m + j]; }
+  out[j] = acc;
+}
