@@ -4,6 +4,7 @@
 // add:       out[i] = alpha·x[i] + beta·v[(i / inner) % m]     (biases broadcast over inner elements)
 // copy:      out[b, dst_off + c, p] = x[b, src_off + c, p], c < count, p < inner (concat / split)
 // sum_outer: out[j] = Σ_{o < outer} x[o·m + j] in order o = 0, 1, … (deterministic column sums)
+// expand:    out[i] = alpha·v[(i / inner) % m]   fill: out[i] = alpha
 struct Params { n: u32, inner: u32, m: u32, alpha: f32, beta: f32, count: u32, src_c: u32, dst_c: u32, src_off: u32, dst_off: u32, outer: u32 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -46,4 +47,18 @@ fn sum_outer(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
   var acc = 0.0;
   for (var o = 0u; o < params.outer; o++) { acc += x[o * params.m + j]; }
   out[j] = acc;
+}
+
+@compute @workgroup_size(256)
+fn expand(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = index(wid, nwg, lid);
+  if (i >= params.n) { return; }
+  out[i] = params.alpha * v[(i / params.inner) % params.m];
+}
+
+@compute @workgroup_size(256)
+fn fill(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = index(wid, nwg, lid);
+  if (i >= params.n) { return; }
+  out[i] = params.alpha;
 }

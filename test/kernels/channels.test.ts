@@ -1,5 +1,5 @@
-import { describe, it, beforeAll } from 'vitest';
-import { getDevice, type Gpu, broadcastMul, broadcastAdd, copyChannels, sumOuter, broadcastMulRef, broadcastAddRef, copyChannelsRef, sumOuterRef } from '@gausslens/kernels';
+import { describe, it, beforeAll, expect } from 'vitest';
+import { getDevice, type Gpu, broadcastMul, broadcastAdd, copyChannels, sumOuter, broadcastMulRef, broadcastAddRef, copyChannelsRef, sumOuterRef, expand, expandRef, fillValue } from '@gausslens/kernels';
 import { ELEMENTWISE_REL, REDUCE_REL } from '../support/tolerances.ts';
 import { expectClose, randomArray, POISON } from '../support/check.ts';
 
@@ -62,4 +62,19 @@ describe('channels', () => {
       out.release();
     });
   }
+
+  it('expand and fillValue', async () => {
+    const v = randomArray(6);
+    const [bv, out] = [gpu.upload(v), gpu.alloc(2 * 6 * 5)];
+    gpu.fill(out, POISON);
+    expand(gpu, bv, out, { inner: 5, m: 6 }, -2);
+    expectClose(await gpu.read(out), expandRef(v, { inner: 5, m: 6, n: 60 }, -2), ELEMENTWISE_REL, 'expand');
+    gpu.fill(out, POISON);
+    fillValue(gpu, out, 0.25, 59);
+    const got = await gpu.read(out);
+    expectClose(got.subarray(0, 59), new Float64Array(59).fill(0.25), 0, 'fill');
+    expect(Number.isNaN(got[59])).toBe(true);
+    bv.release();
+    out.release();
+  });
 });

@@ -30,3 +30,9 @@ export function sumOuterRef(x: ArrayLike<number>, outer: number, m: number): Flo
   for (let o = 0; o < outer; o++) for (let j = 0; j < m; j++) out[j] += x[o * m + j];
   return out;
 }
+
+export function expandRef(v: ArrayLike<number>, b: Broadcast & { n: number }, alpha = 1): Float64Array {
+  const out = new Float64Array(b.n);
+  for (let i = 0; i < b.n; i++) out[i] = alpha * v[Math.floor(i / b.inner) % b.m];
+  return out;
+}

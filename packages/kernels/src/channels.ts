@@ -9,6 +9,8 @@ const WG = 256;
 const mulKernel = defineKernel({ name: 'channels_mul', file: 'channels', entry: 'mul', bindings: { x: 'read', v: 'read', out: 'read_write' }, params: PARAMS, workgroupSize: [WG, 1, 1] });
 const addKernel = defineKernel({ name: 'channels_add', file: 'channels', entry: 'add', bindings: { x: 'read', v: 'read', out: 'read_write' }, params: PARAMS, workgroupSize: [WG, 1, 1] });
 const copyKernel = defineKernel({ name: 'channels_copy', file: 'channels', entry: 'copy', bindings: { x: 'read', out: 'read_write' }, params: PARAMS, workgroupSize: [WG, 1, 1] });
+const expandKernel = defineKernel({ name: 'channels_expand', file: 'channels', entry: 'expand', bindings: { v: 'read', out: 'read_write' }, params: PARAMS, workgroupSize: [WG, 1, 1] });
+const fillKernel = defineKernel({ name: 'channels_fill', file: 'channels', entry: 'fill', bindings: { out: 'read_write' }, params: PARAMS, workgroupSize: [WG, 1, 1] });
 const sumOuterKernel = defineKernel({ name: 'channels_sum_outer', file: 'channels', entry: 'sum_outer', bindings: { x: 'read', out: 'read_write' }, params: PARAMS, workgroupSize: [WG, 1, 1] });
 
 type P = Record<(typeof PARAMS)[number], number>;
@@ -72,4 +74,18 @@ export function sumOuter(gpu: Gpu, x: GpuBuffer, out: GpuBuffer, outer: number, 
   need(x, outer * m, 'sumOuter');
   need(out, m, 'sumOuter');
   sumOuterKernel.run(gpu, { bind: { x, out }, params: { ...ZERO, m, outer }, workgroups: Math.ceil(m / WG) });
+}
+
+/** out[i] = alpha·v[(i / inner) % m] for i < n: a vector broadcast to a tensor (the gradient of a sum). */
+export function expand(gpu: Gpu, v: GpuBuffer, out: GpuBuffer, b: Broadcast, alpha = 1): void {
+  const n = b.n ?? out.length;
+  need(out, n, 'expand');
+  need(v, b.m, 'expand');
+  expandKernel.run(gpu, { bind: { v, out }, params: { ...ZERO, n, inner: b.inner, m: b.m, alpha }, workgroups: Math.ceil(n / WG) });
+}
+
+/** out[i] = value for i < n, in stream order (unlike gpu.fill, no host write and no flush). */
+export function fillValue(gpu: Gpu, out: GpuBuffer, value: number, n = out.length): void {
+  need(out, n, 'fillValue');
+  fillKernel.run(gpu, { bind: { out }, params: { ...ZERO, n, alpha: value }, workgroups: Math.ceil(n / WG) });
 }
