@@ -21,7 +21,7 @@ export interface LinePlotOptions {
   height?: number; // [px] [default 400]
   xRange?: [number, number]; // fixed x domain [default: from the data]
   yRange?: [number, number]; // fixed y domain [default: from the data]
-  legend?: 'top-right' | 'top-left' | 'bottom-right' | 'bottom-left' | 'none'; // [default 'top-right'; none for one unnamed series]
+  legend?: 'auto' | 'top-right' | 'top-left' | 'bottom-right' | 'bottom-left' | 'none'; // [default 'auto': the corner covering the fewest points; none for one unnamed series]
 }
 
 /** matplotlib's tab10: distinct, colour-blind-friendlier than a rainbow. */
@@ -41,11 +41,15 @@ export function formatTick(v: number): string {
   return `${Number(Number(m).toPrecision(6))}e${Number(e)}`;
 }
 
-/** "Nice" linear ticks (steps 1, 2, 5 × 10^k) covering [lo, hi], about `target` of them. */
-function linearTicks(lo: number, hi: number, target = 6): number[] {
+/** The "nice" tick step (1, 2 or 5 × 10^k) giving about `target` ticks over [lo, hi]. */
+function niceStep(lo: number, hi: number, target: number): number {
   const raw = (hi - lo) / target;
   const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((f) => f * mag).find((s) => s >= raw) ?? 10 * mag;
+  return [1, 2, 5, 10].map((f) => f * mag).find((s) => s >= raw * (1 - 1e-9)) ?? 10 * mag;
+}
+
+/** Multiples of `step` inside [lo, hi]. */
+function linearTicks(lo: number, hi: number, step: number): number[] {
   const ticks: number[] = [];
   for (let k = Math.ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9; k++) ticks.push(Number((k * step).toPrecision(12)));
   return ticks;
@@ -88,12 +92,15 @@ function makeAxis(values: number[], log: boolean, fixed: [number, number] | unde
     }
     let shown = ticks.filter((t) => t >= l - 1e-9 && t <= h + 1e-9).sort((a, b) => a - b);
     // A narrow range with no 1-2-5 tick inside: linear ticks in value space.
-    if (shown.length < 2) shown = linearTicks(10 ** l, 10 ** h, 4).filter((v) => v > 0).map(Math.log10).filter((t) => t >= l - 1e-9 && t <= h + 1e-9);
+    if (shown.length < 2) {
+      shown = linearTicks(10 ** l, 10 ** h, niceStep(10 ** l, 10 ** h, 4)).filter((v) => v > 0).map(Math.log10).filter((t) => t >= l - 1e-9 && t <= h + 1e-9);
+    }
     return { log, lo: l, hi: h, ticks: shown };
   }
-  const ticks = linearTicks(lo, hi);
-  if (!fixed) [lo, hi] = [Math.min(lo, ticks[0]), Math.max(hi, ticks[ticks.length - 1])];
-  return { log, lo, hi, ticks: ticks.filter((t) => t >= lo - 1e-9 && t <= hi + 1e-9) };
+  const step = niceStep(lo, hi, 6);
+  // A data-driven domain is widened to whole steps, so it starts and ends on a tick.
+  if (!fixed) [lo, hi] = [Math.floor(lo / step + 1e-9) * step, Math.ceil(hi / step - 1e-9) * step];
+  return { log, lo, hi, ticks: linearTicks(lo, hi, step) };
 }
 
 /** A tick label as SVG text content: 10^k as 10 with a superscript on log axes (whole decades). */
@@ -143,6 +150,7 @@ export function linePlotSvg(series: readonly PlotSeries[], options: LinePlotOpti
   const out: string[] = [];
   // Series paths first (the clip id is a hash of them, so it is stable and unique per plot).
   const paths: string[] = [];
+  const drawn: [number, number][] = []; // every plotted point, in pixels (for the legend's placement)
   series.forEach((s, k) => {
     const color = s.color ?? PALETTE[k % PALETTE.length];
     let d = '';
@@ -157,6 +165,11 @@ export function linePlotSvg(series: readonly PlotSeries[], options: LinePlotOpti
         pen = false;
         continue;
       }
+      const [fx, fy] = [tx(vx(x)), ty(vy(y))];
+      // Points along the segment too, so the legend avoids lines between sparse points.
+      const prev = drawn[drawn.length - 1];
+      if (pen && prev) for (let f = 1; f < 8; f++) drawn.push([prev[0] + ((fx - prev[0]) * f) / 8, prev[1] + ((fy - prev[1]) * f) / 8]);
+      drawn.push([fx, fy]);
       const px = r2(tx(vx(x)));
       const py = r2(ty(vy(y)));
       d += `${pen ? 'L' : 'M'}${px} ${py}`;
@@ -196,13 +209,19 @@ export function linePlotSvg(series: readonly PlotSeries[], options: LinePlotOpti
   out.push(`<g clip-path="url(#${clip})">${paths.join('')}</g>`);
 
   // Legend.
-  const where = options.legend ?? (series.length === 1 && !series[0].name ? 'none' : 'top-right');
-  if (where !== 'none' && series.length) {
+  const asked = options.legend ?? (series.length === 1 && !series[0].name ? 'none' : 'auto');
+  if (asked !== 'none' && series.length) {
     const lh = FONT + 6;
     const lw = 36 + Math.max(...series.map((s) => s.name.length)) * FONT * 0.6;
     const boxH = series.length * lh + 8;
-    const bx = where.endsWith('right') ? left + pw - lw - 8 : left + 8;
-    const by = where.startsWith('top') ? top + 8 : top + ph - boxH - 8;
+    const place = (corner: string): [number, number] => [corner.endsWith('right') ? left + pw - lw - 8 : left + 8, corner.startsWith('top') ? top + 8 : top + ph - boxH - 8];
+    const covered = (corner: string): number => {
+      const [x0, y0] = place(corner);
+      return drawn.filter(([x, y]) => x >= x0 - 4 && x <= x0 + lw + 4 && y >= y0 - 4 && y <= y0 + boxH + 4).length;
+    };
+    const corners = ['top-right', 'top-left', 'bottom-right', 'bottom-left'];
+    const where = asked === 'auto' ? corners.reduce((best, c) => (covered(c) < covered(best) ? c : best)) : asked;
+    const [bx, by] = place(where);
     out.push(`<g><rect x="${r2(bx)}" y="${r2(by)}" width="${r2(lw)}" height="${r2(boxH)}" fill="white" fill-opacity="0.85" stroke="#bbb"/>`);
     series.forEach((s, k) => {
       const color = esc(s.color ?? PALETTE[k % PALETTE.length]);
