@@ -1,7 +1,7 @@
 // NumPy .npy files (format versions 1.0, 2.0 and 3.0, as in numpy/lib/format.py): read into
 // Float32Array or Float64Array with the shape; write float32/float64, little-endian, C order.
 //
-// Why our own ~200 lines and not the npm package `npyjs` (1.2.0, maintained, MIT-compatible): it
+// Why our own ~300 lines (most of them validation) and not the npm package `npyjs` (1.2.0, maintained, MIT-compatible): it
 // treats big-endian ('>f4') data as native instead of refusing it, never checks the data length
 // against the shape (a truncated file is read short or throws a RangeError), views the buffer at
 // the unaligned data offset (RangeError on some files), parses the header with regexes, pads
