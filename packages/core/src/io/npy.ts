@@ -1,13 +1,13 @@
 // NumPy .npy files (format versions 1.0, 2.0 and 3.0, as in numpy/lib/format.py): read into
 // Float32Array or Float64Array with the shape; write float32/float64, little-endian, C order.
 //
-// Why our own ~300 lines (most of them validation) and not the npm package `npyjs` (1.2.0, maintained, MIT-compatible): it
-// treats big-endian ('>f4') data as native instead of refusing it, never checks the data length
-// against the shape (a truncated file is read short or throws a RangeError), views the buffer at
-// the unaligned data offset (RangeError on some files), parses the header with regexes, pads
-// written headers to 8 bytes instead of NumPy's 64, and pulls in `cross-fetch` for URL loading we
-// do not need. `numpy-parser` is read-only and unmaintained. Here every failure is a one-line
-// error that names the file and what is wrong.
+// Why our own ~300 lines (most of them validation) and not the npm package `npyjs` (1.2.0,
+// maintained): it treats big-endian ('>f4') data as native instead of refusing it, never checks
+// the data length against the shape (a truncated file is read short or throws a RangeError),
+// views the buffer at the unaligned data offset (RangeError on some files), parses the header
+// with regexes, pads written headers to 8 bytes instead of NumPy's 64, and pulls in `cross-fetch`
+// for URL loading we do not need. `numpy-parser` only reads (2 releases). Here every failure is a
+// one-line error that names the file and what is wrong.
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from './atomic.ts';
 
