@@ -11,3 +11,7 @@ export const REDUCE_EXACT_REL = 0;
 export const RANDOM_NORMAL_REL = 1e-5;
 /** Moments of n samples: |mean| and |var − 1| within this many standard errors. */
 export const MOMENT_SIGMAS = 5;
+/** Autograd gradient checks: GPU backward vs float64 central differences of a float64 forward. */
+export const GRADCHECK_REL = 1e-3;
+/** Autograd forward passes (a few float32 kernels in a row) vs their float64 references. */
+export const AUTOGRAD_FORWARD_REL = 1e-5;

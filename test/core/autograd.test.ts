@@ -1,0 +1,106 @@
+import { describe, it, beforeAll, expect } from 'vitest';
+import { getDevice, type Gpu, mapRef, axpbyRef, mulRef, broadcastMulRef, broadcastAddRef, expandRef, reduceRowsRef, sumOuterRef } from '@gausslens/kernels';
+import * as ag from '../../packages/core/src/autograd/index.ts';
+import { gradcheck, type GradCase } from './gradcheck.ts';
+
+let gpu: Gpu;
+beforeAll(async () => {
+  gpu = await getDevice();
+});
+
+/** Σ over everything but the broadcast axis (float64). */
+function sumToRef(x: Float64Array, inner: number, m: number): Float64Array {
+  const outer = x.length / (inner * m);
+  return sumOuterRef(reduceRowsRef('sum', x, inner, outer * m), outer, m);
+}
+
+function concatRef(a: Float64Array, b: Float64Array, N: number, Ca: number, Cb: number, inner: number): Float64Array {
+  const out = new Float64Array(N * (Ca + Cb) * inner);
+  for (let n = 0; n < N; n++) {
+    out.set(a.subarray(n * Ca * inner, (n + 1) * Ca * inner), n * (Ca + Cb) * inner);
+    out.set(b.subarray(n * Cb * inner, (n + 1) * Cb * inner), (n * (Ca + Cb) + Ca) * inner);
+  }
+  return out;
+}
+
+function sliceRef(x: Float64Array, N: number, C: number, off: number, count: number, inner: number): Float64Array {
+  const out = new Float64Array(N * count * inner);
+  for (let n = 0; n < N; n++) out.set(x.subarray((n * C + off) * inner, (n * C + off + count) * inner), n * count * inner);
+  return out;
+}
+
+const [N, C, H, W] = [2, 3, 5, 3];
+const HW = H * W;
+const img = [N, C, H, W];
+
+const cases: GradCase[] = [
+  { name: 'axpby', inputs: [{ shape: img }, { shape: img }], forward: ([a, b]) => ag.axpby(0.7, a, -1.3, b), reference: ([a, b]) => axpbyRef(0.7, a, -1.3, b) },
+  { name: 'add', inputs: [{ shape: [7] }, { shape: [7] }], forward: ([a, b]) => ag.add(a, b), reference: ([a, b]) => axpbyRef(1, a, 1, b) },
+  { name: 'scale', inputs: [{ shape: [11] }], forward: ([x]) => ag.scale(x, -2.5), reference: ([x]) => mapRef('identity', x, -2.5) },
+  { name: 'mul', inputs: [{ shape: img }, { shape: img }], forward: ([a, b]) => ag.mul(a, b), reference: ([a, b]) => mulRef(a, b) },
+  { name: 'silu', inputs: [{ shape: img, range: [-4, 4] }], forward: ([x]) => ag.silu(x), reference: ([x]) => mapRef('silu', x) },
+  { name: 'mulBroadcast per sample', inputs: [{ shape: img }, { shape: [N] }], forward: ([x, v]) => ag.mulBroadcast(x, v, C * HW), reference: ([x, v]) => broadcastMulRef(x, v, { inner: C * HW, m: N }) },
+  { name: 'mulBroadcast per (n, c)', inputs: [{ shape: img }, { shape: [N * C] }], forward: ([x, v]) => ag.mulBroadcast(x, v, HW), reference: ([x, v]) => broadcastMulRef(x, v, { inner: HW, m: N * C }) },
+  { name: 'mulBroadcast per channel', inputs: [{ shape: img }, { shape: [C] }], forward: ([x, v]) => ag.mulBroadcast(x, v, HW), reference: ([x, v]) => broadcastMulRef(x, v, { inner: HW, m: C }) },
+  { name: 'addBroadcast per channel', inputs: [{ shape: img }, { shape: [C] }], forward: ([x, v]) => ag.addBroadcast(x, v, HW), reference: ([x, v]) => broadcastAddRef(1, x, 1, v, { inner: HW, m: C }) },
+  { name: 'addBroadcast per (n, c)', inputs: [{ shape: img }, { shape: [N * C] }], forward: ([x, v]) => ag.addBroadcast(x, v, HW), reference: ([x, v]) => broadcastAddRef(1, x, 1, v, { inner: HW, m: N * C }) },
+  { name: 'expandTo', inputs: [{ shape: [C] }], forward: ([v]) => ag.expandTo(v, img, HW), reference: ([v]) => expandRef(v, { inner: HW, m: C, n: N * C * HW }) },
+  { name: 'sumTo channels', inputs: [{ shape: img }], forward: ([x]) => ag.sumTo(x, HW, C), reference: ([x]) => sumToRef(x, HW, C) },
+  { name: 'sum', inputs: [{ shape: img }], forward: ([x]) => ag.sum(x), reference: ([x]) => sumToRef(x, x.length, 1) },
+  { name: 'sumRows', inputs: [{ shape: [4, 9] }], forward: ([x]) => ag.sumRows(x, 9), reference: ([x]) => reduceRowsRef('sum', x, 9, 4) },
+  { name: 'sumTo columns', inputs: [{ shape: [6, 5] }], forward: ([x]) => ag.sumTo(x, 1, 5), reference: ([x]) => sumOuterRef(x, 6, 5) },
+  { name: 'reshape', inputs: [{ shape: img }], forward: ([x]) => ag.mul(ag.reshape(x, [N, C * HW]), ag.reshape(x, [N, C * HW])), reference: ([x]) => mulRef(x, x) },
+  { name: 'concat', inputs: [{ shape: [N, 2, H, W] }, { shape: [N, 3, H, W] }], forward: ([a, b]) => ag.concat(a, b), reference: ([a, b]) => concatRef(a, b, N, 2, 3, HW) },
+  { name: 'sliceChannels', inputs: [{ shape: [N, 5, H, W] }], forward: ([x]) => ag.sliceChannels(x, 1, 3), reference: ([x]) => sliceRef(x, N, 5, 1, 3, HW) },
+  { name: 'padChannels', inputs: [{ shape: [N, 2, H, W] }], forward: ([x]) => ag.padChannels(x, 3, 6), reference: ([x]) => concatRef(concatRef(new Float64Array(N * 3 * HW), x, N, 3, 2, HW), new Float64Array(N * HW), N, 5, 1, HW) },
+  // A tensor feeding several ops (gradients summed), the same tensor twice in one op, a constant input.
+  {
+    name: 'fan-out x·x + silu(x)·y + x',
+    inputs: [{ shape: img }, { shape: img, grad: false }],
+    forward: ([x, y]) => ag.add(ag.add(ag.mul(x, x), ag.mul(ag.silu(x), y)), x),
+    reference: ([x, y]) => axpbyRef(1, axpbyRef(1, mulRef(x, x), 1, mulRef(mapRef('silu', x), y)), 1, x),
+  },
+  { name: 'add(x, x)', inputs: [{ shape: [5] }], forward: ([x]) => ag.add(x, x), reference: ([x]) => axpbyRef(1, x, 1, x) },
+];
+
+describe('autograd: gradient checks (float64 central differences)', () => {
+  for (const c of cases) it(c.name, () => gradcheck(gpu, c));
+});
+
+describe('autograd: tape and memory', () => {
+  it('leaf gradients accumulate across backward calls; zeroGrad releases them', async () => {
+    const x = ag.fromArray(gpu, new Float32Array([1, 2, 3]), [3], { requiresGrad: true });
+    for (let k = 0; k < 2; k++) {
+      const tape = new ag.Tape();
+      const loss = tape.run(() => ag.sum(ag.mul(x, x)));
+      ag.backward(loss);
+    }
+    expect(Array.from(await x.grad!.read())).toEqual([4, 8, 12]);
+    ag.zeroGrad([x]);
+    expect(x.grad).toBeNull();
+    x.dispose();
+  });
+
+  it('retained outputs survive backward; everything else is released', async () => {
+    await gpu.sync();
+    const live0 = gpu.pool.bytesLive;
+    const x = ag.fromArray(gpu, new Float32Array(64).fill(0.5), [4, 16], { requiresGrad: true });
+    const tape = new ag.Tape();
+    const loss = tape.run(() => ag.sum(ag.silu(ag.scale(x, 3))));
+    ag.backward(loss, { retain: [loss] });
+    expect((await loss.read())[0]).toBeCloseTo(64 * (1.5 / (1 + Math.exp(-1.5))), 4);
+    loss.dispose();
+    x.dispose();
+    expect(gpu.pool.bytesLive).toBe(live0);
+  });
+
+  it('no-grad results belong to the caller and are not recorded', () => {
+    const x = ag.fromArray(gpu, new Float32Array([1, 2]), [2], { requiresGrad: true });
+    const y = ag.noGrad(() => ag.scale(x, 2));
+    expect(y.node).toBeNull();
+    expect(y.requiresGrad).toBe(false);
+    y.dispose();
+    x.dispose();
+    expect(() => y.buf).toThrow(/disposed/);
+  });
+});
