@@ -1,0 +1,123 @@
+// Block Jacobi kernels (shaders/jacobi.wgsl): the per-step dispatches of the two-sided symmetric
+// eigensolver and of the one-sided (Hestenes) SVD, plus the small helpers they need (padding,
+// column gathers, norms). The drivers that sweep them to convergence are in eigen.ts.
+// Reference: jacobi.ref.ts.
+import type { Gpu } from './device.ts';
+import type { GpuBuffer } from './buffers.ts';
+import { defineKernel, type Vec3 } from './kernel.ts';
+
+/** Index block width: a round-robin step pairs 16-index blocks, so one pair owns a 32×32 tile. */
+export const JACOBI_BLOCK = 16;
+export const JACOBI_TILE = 2 * JACOBI_BLOCK;
+
+const params = ['n', 'ld', 'rows', 'nblk', 'step', 'inner', 'tiny', 'eps'] as const;
+type P = (typeof params)[number];
+const WG: Vec3 = [256, 1, 1];
+const def = (entry: string, bindings: Record<string, 'read' | 'read_write'>) => defineKernel({ name: `jacobi_${entry}`, file: 'jacobi', entry, bindings, params, workgroupSize: WG });
+
+const K = {
+  solveSym: def('solve_sym', { a: 'read_write', q: 'read_write' }),
+  solveGram: def('solve_gram', { q: 'read_write', g: 'read_write', meas: 'read_write' }),
+  applySym: def('apply_sym', { a: 'read_write', q: 'read_write' }),
+  applyCols: def('apply_cols', { a: 'read_write', q: 'read_write' }),
+  gramPairs: def('gram_pairs', { a: 'read_write', g: 'read_write' }),
+  offdiagRows: def('offdiag_rows', { a: 'read_write', meas: 'read_write' }),
+  colSumsq: def('col_sumsq', { a: 'read_write', meas: 'read_write' }),
+  diag: def('diag', { a: 'read_write', meas: 'read_write' }),
+  pad: def('pad', { src: 'read', out: 'read_write' }),
+  gatherCols: def('gather_cols', { src: 'read', out: 'read_write', perm: 'read', sc: 'read' }),
+  transpose: def('transpose', { src: 'read', out: 'read_write' }),
+};
+
+/** Every kernel of the family, e.g. to compile them ahead of a timed run. */
+export const jacobiKernels = Object.values(K);
+
+/** Padded layout of an n-index problem: an even number of 16-blocks. */
+export interface JacobiLayout {
+  n: number; // logical size
+  nblk: number; // number of 16-index blocks (even)
+  npad: number; // nblk·16
+  pairs: number; // nblk/2 block pairs per step
+  steps: number; // nblk − 1 steps per sweep
+}
+
+export function jacobiLayout(n: number): JacobiLayout {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`jacobi: size must be a positive integer, got ${n}`);
+  const nblk = 2 * Math.ceil(n / JACOBI_TILE);
+  return { n, nblk, npad: nblk * JACOBI_BLOCK, pairs: nblk / 2, steps: nblk - 1 };
+}
+
+function p(v: Partial<Record<P, number>>): Record<P, number> {
+  return { n: 0, ld: 0, rows: 0, nblk: 0, step: 0, inner: 0, tiny: 0, eps: 0, ...v };
+}
+
+const flat = (count: number) => Math.ceil(count / 256);
+
+/** Thresholds of the 32×32 pair solves: skip a rotation when |s_pq| ≤ max(tiny, eps·√|s_pp·s_qq|). */
+export interface PairSolve {
+  inner: number; // maximum inner sweeps
+  tiny: number;
+  eps: number;
+}
+
+/** Two-sided step on the padded symmetric A (npad×npad): q[x] ← eig of each pair tile, A ← JᵀAJ, V ← VJ. */
+export function jacobiSymStep(gpu: Gpu, L: JacobiLayout, a: GpuBuffer, v: GpuBuffer | null, q: GpuBuffer, step: number, s: PairSolve): void {
+  const pr = p({ ld: L.npad, rows: L.npad, nblk: L.nblk, step, inner: s.inner, tiny: s.tiny, eps: s.eps });
+  K.solveSym.run(gpu, { bind: { a, q }, params: pr, workgroups: L.pairs });
+  K.applySym.run(gpu, { bind: { a, q }, params: pr, workgroups: (L.pairs * (L.pairs + 1)) / 2 });
+  if (v) applyCols(gpu, L, v, L.npad, q, step);
+}
+
+/** W[:, tile(x)] ← W[:, tile(x)]·q[x] for every pair x of `step`; W has `rows` rows and leading dimension npad. */
+export function applyCols(gpu: Gpu, L: JacobiLayout, w: GpuBuffer, rows: number, q: GpuBuffer, step: number): void {
+  K.applyCols.run(gpu, { bind: { a: w, q }, params: p({ ld: L.npad, rows, nblk: L.nblk, step }), workgroups: [L.pairs, Math.ceil(rows / JACOBI_TILE), 1] });
+}
+
+/**
+ * One-sided step on W (rows × npad): the Gram of each pair's 32 columns, its eigenvectors q[x],
+ * W ← WJ and V ← VJ; meas[x] keeps the largest column cosine seen by pair x this sweep.
+ */
+export function jacobiOneSidedStep(gpu: Gpu, L: JacobiLayout, w: GpuBuffer, rows: number, v: GpuBuffer, q: GpuBuffer, g: GpuBuffer, meas: GpuBuffer, step: number, s: PairSolve): void {
+  const pr = p({ ld: L.npad, rows, nblk: L.nblk, step, inner: s.inner, tiny: s.tiny, eps: s.eps });
+  K.gramPairs.run(gpu, { bind: { a: w, g }, params: pr, workgroups: L.pairs });
+  K.solveGram.run(gpu, { bind: { q, g, meas }, params: pr, workgroups: L.pairs });
+  applyCols(gpu, L, w, rows, q, step);
+  applyCols(gpu, L, v, L.npad, q, step);
+}
+
+/** meas[i] ← Σ_{j≠i} A[i, j]² for i < n (A with leading dimension ld). */
+export function offdiagRows(gpu: Gpu, a: GpuBuffer, n: number, ld: number, meas: GpuBuffer): void {
+  K.offdiagRows.run(gpu, { bind: { a, meas }, params: p({ n, ld }), workgroups: n });
+}
+
+/** meas[j] ← Σ_i W[i, j]² for j < n over `rows` rows (leading dimension ld). */
+export function colSumsq(gpu: Gpu, w: GpuBuffer, rows: number, n: number, ld: number, meas: GpuBuffer): void {
+  K.colSumsq.run(gpu, { bind: { a: w, meas }, params: p({ n, ld, rows }), workgroups: flat(n) });
+}
+
+/** meas[i] ← A[i, i] for i < n. */
+export function diagonal(gpu: Gpu, a: GpuBuffer, n: number, ld: number, meas: GpuBuffer): void {
+  K.diag.run(gpu, { bind: { a, meas }, params: p({ n, ld }), workgroups: flat(n) });
+}
+
+/** out (rows × ld) ← src (rows × n) zero-padded; `symmetrise` uses (S + Sᵀ)/2 of a square src. */
+export function padMatrix(gpu: Gpu, src: GpuBuffer, rows: number, n: number, out: GpuBuffer, ld: number, symmetrise = false): void {
+  K.pad.run(gpu, { bind: { src, out }, params: p({ n, ld, rows, step: symmetrise ? 1 : 0 }), workgroups: flat(rows * ld) });
+}
+
+/** out (n×n) ← I. */
+export function identity(gpu: Gpu, out: GpuBuffer, n: number): void {
+  const unused = gpu.alloc(64, 'jacobi-unused'); // src is not read in this mode, but must not alias out
+  K.pad.run(gpu, { bind: { src: unused, out }, params: p({ n, ld: n, rows: n, step: 2 }), workgroups: flat(n * n) });
+  unused.release();
+}
+
+/** out[i, k] ← src[i, perm[k]]·sc[k], i < rows, k < cols; src has leading dimension ld. */
+export function gatherCols(gpu: Gpu, src: GpuBuffer, ld: number, rows: number, cols: number, perm: GpuBuffer, sc: GpuBuffer, out: GpuBuffer): void {
+  K.gatherCols.run(gpu, { bind: { src, out, perm, sc }, params: p({ n: cols, ld, rows }), workgroups: flat(rows * cols) });
+}
+
+/** out (cols × rows) ← srcᵀ, src rows × cols. */
+export function transposeMatrix(gpu: Gpu, src: GpuBuffer, rows: number, cols: number, out: GpuBuffer): void {
+  K.transpose.run(gpu, { bind: { src, out }, params: p({ n: cols, rows }), workgroups: flat(rows * cols) });
+}
