@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { destroyDevice } from '@gausslens/kernels';
 import { doctorCommand } from './commands/doctor.ts';
 import { startCommand } from './commands/start.ts';
+import { benchCommand } from './commands/bench.ts';
 
 export function buildProgram(): Command {
   const program = new Command('gausslens')
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .exitOverride();
   program.addCommand(doctorCommand());
   program.addCommand(startCommand());
+  program.addCommand(benchCommand());
   return program;
 }
 

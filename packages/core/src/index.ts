@@ -9,3 +9,7 @@ export * from './data/spec.ts';
 export * from './data/mnist.ts';
 export * from './data/resize.ts';
 export * from './data/load.ts';
+export * from './edm/schedule.ts';
+export * from './edm/samplers.ts';
+export * from './edm/samplers.ref.ts';
+export * from './denoisers/types.ts';

@@ -1,0 +1,139 @@
+// gausslens bench: every kernel family at several sizes (warm-up, median of repeats, GPU
+// timestamps), and the peers a user would otherwise use, timed in the same run.
+import { Command } from 'commander';
+import { cpus } from 'node:os';
+import { getDevice, allBenches, runBenchCase, type BenchCase, type BenchResult } from '@gausslens/kernels';
+import { numpyTimings, type NumpyJob, type PeerTiming } from '../peers/numpy.ts';
+import { tfjsMatmul } from '../peers/tfjs.ts';
+import { writeFileAtomicSync } from '@gausslens/core';
+
+export interface BenchConfig {
+  families: string[] | null; // kernel families to run (null: all)
+  quick: boolean; // only the small quick set
+  repeats: number; // timed repeats a case (median reported)
+  peers: boolean; // also time TF.js WebGPU and NumPy where installed
+  json: string | null; // write results as JSON to this file
+  markdown: string | null; // write a BENCHMARKS.md-style report to this file
+}
+
+export const BENCH_DEFAULTS: BenchConfig = { families: null, quick: false, repeats: 5, peers: true, json: null, markdown: null };
+
+export interface PeerComparison {
+  what: string; // the operation and size
+  oursMs: number; // our wall time (submit to completion), the same method the peers use
+  peer: string;
+  peerMs: number;
+  ratio: number; // peerMs / oursMs: > 1 means we are faster
+}
+
+export interface BenchReport {
+  date: string;
+  machine: { cpu: string; cores: number; adapter: string; lpNativeVectorWidth: string | null };
+  results: BenchResult[];
+  peers: PeerComparison[];
+  notes: string[];
+}
+
+function selectCases(cfg: BenchConfig): BenchCase[] {
+  const known = new Set(allBenches.map((c) => c.family));
+  for (const f of cfg.families ?? []) if (!known.has(f)) throw new Error(`bench: unknown family '${f}' (known: ${[...known].join(', ')})`);
+  return allBenches.filter((c) => (!cfg.families || cfg.families.includes(c.family)) && (!cfg.quick || c.quick));
+}
+
+const fmt = (v: number | undefined, digits = 2): string => (v === undefined ? '' : v >= 100 ? v.toFixed(0) : v.toFixed(digits));
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')).join('\n');
+}
+
+export async function bench(cfg: BenchConfig, log: (line: string) => void = () => undefined): Promise<BenchReport> {
+  const gpu = await getDevice();
+  const cases = selectCases(cfg);
+  const results: BenchResult[] = [];
+  for (const c of cases) {
+    const r = await runBenchCase(gpu, c, { repeats: cfg.repeats });
+    results.push(r);
+    log(`${r.family.padEnd(12)} ${r.name.padEnd(34)} ${fmt(r.ms).padStart(9)} ms  ${r.gflops !== undefined ? `${fmt(r.gflops)} GFLOP/s` : ''}${r.gbps !== undefined ? `  ${fmt(r.gbps)} GB/s` : ''}`);
+  }
+  const peers: PeerComparison[] = [];
+  const notes: string[] = [];
+  if (cfg.peers) {
+    const jobs: NumpyJob[] = [];
+    for (const c of cases) {
+      const p = c.peer;
+      if (!p) continue;
+      const ours = results.find((r) => r.name === c.name)!;
+      if (p.kind === 'matmul') {
+        const t = await tfjsMatmul(p.m, p.n, p.k, Math.min(cfg.repeats, 5));
+        if (t) peers.push({ what: c.name, oursMs: ours.msWall, peer: 'tfjs-webgpu', peerMs: t.ms, ratio: t.ms / ours.msWall });
+        else if (!notes.some((n) => n.startsWith('TF.js'))) notes.push('TF.js WebGPU not installed: no TF.js comparison');
+        jobs.push({ kind: 'matmul', what: c.name, m: p.m, n: p.n, k: p.k });
+      } else jobs.push({ kind: 'eigh', what: c.name, n: p.n });
+    }
+    const np = numpyTimings(jobs);
+    if (np) {
+      notes.push(`NumPy ${np.version} on the CPU (OpenBLAS, ${cpus().length} cores)`);
+      for (const t of np.results as PeerTiming[]) {
+        const ours = results.find((r) => r.name === t.what)!;
+        peers.push({ what: t.what, oursMs: ours.msWall, peer: 'numpy', peerMs: t.ms, ratio: t.ms / ours.msWall });
+      }
+    } else if (jobs.length) notes.push('python3 with NumPy not found: no NumPy comparison');
+    for (const p of peers) log(`peer ${p.peer.padEnd(12)} ${p.what.padEnd(34)} ${fmt(p.peerMs).padStart(9)} ms  ours ${fmt(p.oursMs)} ms  ratio ${fmt(p.ratio)}×`);
+  }
+  return {
+    date: new Date().toISOString(),
+    machine: {
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cores: cpus().length,
+      adapter: `${gpu.adapter.vendor} ${gpu.adapter.architecture} ${gpu.adapter.description}`.trim(),
+      lpNativeVectorWidth: process.env.LP_NATIVE_VECTOR_WIDTH ?? null,
+    },
+    results,
+    peers,
+    notes,
+  };
+}
+
+export function renderBenchTables(r: BenchReport): string {
+  const rows = [['family', 'case', 'GPU ms', 'wall ms', 'GFLOP/s', 'GB/s'], ...r.results.map((x) => [x.family, x.name, fmt(x.ms), fmt(x.msWall), fmt(x.gflops), fmt(x.gbps)])];
+  let out = table(rows);
+  if (r.peers.length) {
+    const prow = [['peer', 'case', 'peer ms', 'ours ms', 'ratio', ''], ...r.peers.map((p) => [p.peer, p.what, fmt(p.peerMs), fmt(p.oursMs), `${fmt(p.ratio)}×`, ''])];
+    out += `\n\nratio = peer time / our time (wall clock, submit to completion; > 1: gausslens is faster)\n${table(prow)}`;
+  }
+  for (const n of r.notes) out += `\nnote: ${n}`;
+  return out;
+}
+
+export function renderBenchMarkdown(r: BenchReport): string {
+  const md = (rows: string[][]): string => [`| ${rows[0].join(' | ')} |`, `|${rows[0].map(() => '---').join('|')}|`, ...rows.slice(1).map((x) => `| ${x.join(' | ')} |`)].join('\n');
+  const lines = [
+    `Measured ${r.date.slice(0, 10)} on ${r.machine.cpu} (${r.machine.cores} cores), adapter ${r.machine.adapter}` + (r.machine.lpNativeVectorWidth ? `, LP_NATIVE_VECTOR_WIDTH=${r.machine.lpNativeVectorWidth}` : '') + '.',
+    '',
+    md([['family', 'case', 'GPU ms (median)', 'wall ms', 'GFLOP/s', 'GB/s'], ...r.results.map((x) => [x.family, x.name, fmt(x.ms), fmt(x.msWall), fmt(x.gflops), fmt(x.gbps)])]),
+  ];
+  if (r.peers.length) lines.push('', 'Peers in the same run (ratio = peer time / our time, wall clock; > 1 means gausslens is faster):', '', md([['peer', 'case', 'peer ms', 'ours ms', 'ratio'], ...r.peers.map((p) => [p.peer, p.what, fmt(p.peerMs), fmt(p.oursMs), `${fmt(p.ratio)}×`])]));
+  for (const n of r.notes) lines.push('', `Note: ${n}`);
+  return lines.join('\n') + '\n';
+}
+
+export function benchCommand(): Command {
+  return new Command('bench')
+    .description('time every kernel family (median of repeats after warm-up) and the peers TF.js WebGPU and NumPy')
+    .option('--family <names>', 'comma-separated kernel families (default: all)')
+    .option('--quick', 'only the small quick set', BENCH_DEFAULTS.quick)
+    .option('--repeats <n>', 'timed repeats a case', String(BENCH_DEFAULTS.repeats))
+    .option('--no-peers', 'do not time TF.js and NumPy')
+    .option('--json <file>', 'write the results as JSON')
+    .option('--markdown <file>', 'write a BENCHMARKS.md-style report')
+    .action(async (o: { family?: string; quick: boolean; repeats: string; peers: boolean; json?: string; markdown?: string }) => {
+      const repeats = Number(o.repeats);
+      if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`--repeats must be a positive integer, got '${o.repeats}'`);
+      const cfg: BenchConfig = { families: o.family ? o.family.split(',').map((s) => s.trim()) : null, quick: o.quick, repeats, peers: o.peers, json: o.json ?? null, markdown: o.markdown ?? null };
+      const report = await bench(cfg, (l) => process.stderr.write(`${l}\n`));
+      process.stdout.write(`${renderBenchTables(report)}\n`);
+      if (cfg.json) writeFileAtomicSync(cfg.json, JSON.stringify(report, null, 2));
+      if (cfg.markdown) writeFileAtomicSync(cfg.markdown, renderBenchMarkdown(report));
+    });
+}
