@@ -15,3 +15,5 @@ export const MOMENT_SIGMAS = 5;
 export const GRADCHECK_REL = 1e-3;
 /** Autograd forward passes (a few float32 kernels in a row) vs their float64 references. */
 export const AUTOGRAD_FORWARD_REL = 1e-5;
+/** Row softmax and its backward: exp and a float32 tree sum over up to ~1000 terms. */
+export const SOFTMAX_REL = 1e-5;

@@ -12,3 +12,5 @@ export * from './bench.ts';
 export * from './benches.ts';
 export * from './channels.ts';
 export * from './channels.ref.ts';
+export * from './softmax.ts';
+export * from './softmax.ref.ts';
