@@ -1,5 +1,5 @@
 import { describe, it, beforeAll, expect } from 'vitest';
-import { getDevice, type Gpu, mapRef, axpbyRef, mulRef, broadcastMulRef, broadcastAddRef, expandRef, reduceRowsRef, sumOuterRef } from '@gausslens/kernels';
+import { getDevice, type Gpu, mapRef, axpbyRef, mulRef, broadcastMulRef, broadcastAddRef, expandRef, reduceRowsRef, sumOuterRef, softmaxRowsRef } from '@gausslens/kernels';
 import * as ag from '../../packages/core/src/autograd/index.ts';
 import { gradcheck, type GradCase } from './gradcheck.ts';
 
@@ -53,6 +53,7 @@ const cases: GradCase[] = [
   { name: 'concat', inputs: [{ shape: [N, 2, H, W] }, { shape: [N, 3, H, W] }], forward: ([a, b]) => ag.concat(a, b), reference: ([a, b]) => concatRef(a, b, N, 2, 3, HW) },
   { name: 'sliceChannels', inputs: [{ shape: [N, 5, H, W] }], forward: ([x]) => ag.sliceChannels(x, 1, 3), reference: ([x]) => sliceRef(x, N, 5, 1, 3, HW) },
   { name: 'padChannels', inputs: [{ shape: [N, 2, H, W] }], forward: ([x]) => ag.padChannels(x, 3, 6), reference: ([x]) => concatRef(concatRef(new Float64Array(N * 3 * HW), x, N, 3, 2, HW), new Float64Array(N * HW), N, 5, 1, HW) },
+  { name: 'softmax', inputs: [{ shape: [3, 4, 7], range: [-3, 3] }], forward: ([x]) => ag.softmax(x, 7, 0.8), reference: ([x]) => softmaxRowsRef(x, 12, 7, 0.8) },
   // A tensor feeding several ops (gradients summed), the same tensor twice in one op, a constant input.
   {
     name: 'fan-out x·x + silu(x)·y + x',

@@ -1,5 +1,5 @@
 // Backward-only computations that are not ops of their own.
-import { map, mul, axpby } from '@gausslens/kernels';
+import { map, mul, axpby, softmaxRowsBackward } from '@gausslens/kernels';
 import { empty, type Tensor } from './tensor.ts';
 
 /** g·σ(x)·(1 + x·(1 − σ(x))) = g·(σ + y − y·σ) with y = silu(x): the SiLU gradient. */
@@ -16,5 +16,12 @@ export function sigmoidTimes(g: Tensor, x: Tensor, y: Tensor): Tensor {
   const out = empty(gpu, g.shape, 'silu-grad');
   mul(gpu, g.buf, t, out.buf, 1, 0, n);
   for (const b of [s, t, u]) b.release();
+  return out;
+}
+
+/** alpha·y ⊙ (g − rowsum(g ⊙ y)), y = softmax(alpha·x) over rows of n: the softmax gradient. */
+export function softmaxGrad(g: Tensor, y: Tensor, n: number, alpha: number): Tensor {
+  const out = empty(g.gpu, g.shape, 'softmax-grad');
+  softmaxRowsBackward(g.gpu, y.buf, g.buf, out.buf, y.size / n, n, alpha);
   return out;
 }

@@ -1,6 +1,6 @@
 // Differentiable ops on tensors: each runs its forward kernels and records itself on the active
 // tape (gradient rules: rules.ts). Shapes are NCHW for images, row-major [rows, cols] for matrices.
-import { axpby as axpbyKernel, mul as mulKernel, map, reduceRows, broadcastMul, broadcastAdd, copyChannels, expand, sumOuter, fillValue } from '@gausslens/kernels';
+import { axpby as axpbyKernel, mul as mulKernel, map, reduceRows, broadcastMul, broadcastAdd, copyChannels, expand, sumOuter, fillValue, softmaxRows } from '@gausslens/kernels';
 import { Tensor, empty, record, numel, type Shape } from './tensor.ts';
 
 function sameShape(op: string, a: Tensor, b: Tensor): void {
@@ -155,4 +155,14 @@ export function padChannels(x: Tensor, offset: number, channels: number): Tensor
   fillValue(x.gpu, out.buf, 0, out.size);
   copyChannels(x.gpu, x.buf, out.buf, { batch: N, inner, count: C, srcChannels: C, dstChannels: channels, dstOffset: offset });
   return record('padChannels', [x], out, { offset, count: C });
+}
+
+// ---- attention -----------------------------------------------------------------------------
+
+/** softmax(alpha·x) over rows of length n (the last axis). */
+export function softmax(x: Tensor, n: number, alpha = 1): Tensor {
+  if (!Number.isInteger(n) || n < 1 || x.size % n !== 0) throw new RangeError(`softmax: rows of ${n} do not tile [${x.shape.join(', ')}]`);
+  const out = empty(x.gpu, x.shape, 'softmax');
+  softmaxRows(x.gpu, x.buf, out.buf, x.size / n, n, alpha);
+  return record('softmax', [x], out, { n, alpha });
 }

@@ -2,7 +2,7 @@
 // tape node, the gradients of its inputs (null/false where an input needs none: `need[i]` says
 // which are wanted). Rules are written with the ops themselves; backward runs with no tape, so
 // what they return belongs to the backward pass, which sums and releases it.
-import { sigmoidTimes } from './helpers.ts';
+import { sigmoidTimes, softmaxGrad } from './helpers.ts';
 import type { Tensor, Node } from './tensor.ts';
 import type { BroadcastAttrs } from './ops.ts';
 import { scale, mul, mulBroadcast, sumTo, expandTo, reshape, sliceChannels, padChannels } from './ops.ts';
@@ -24,6 +24,7 @@ export interface OpAttrs {
   concat: { split: number };
   sliceChannels: { offset: number; channels: number };
   padChannels: { offset: number; count: number };
+  softmax: { n: number; alpha: number };
 }
 
 /** alpha·g, or g itself when alpha = 1 (the backward pass counts shared gradients). */
@@ -52,6 +53,7 @@ export const rules: { [K in keyof OpAttrs]: Rule<OpAttrs[K]> } = {
   concat: (g, n, need) => [need[0] && sliceChannels(g, 0, n.attrs.split), need[1] && sliceChannels(g, n.attrs.split, x1(n).shape[1])],
   sliceChannels: (g, n) => [padChannels(g, n.attrs.offset, n.attrs.channels)],
   padChannels: (g, n) => [sliceChannels(g, n.attrs.offset, n.attrs.count)],
+  softmax: (g, n) => [softmaxGrad(g, n.out, n.attrs.n, n.attrs.alpha)],
 };
 
 export type OpName = keyof OpAttrs;
