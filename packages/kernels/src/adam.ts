@@ -1,0 +1,117 @@
+// Fused Adam(W) step and EMA of the weights over flat parameter buffers (shaders/adam.wgsl).
+// Reference: adam.ref.ts.
+import type { Gpu } from './device.ts';
+import type { GpuBuffer } from './buffers.ts';
+import { defineKernel, type BindingValue } from './kernel.ts';
+
+const WG = 256;
+const params = ['n', 'lr', 'beta1', 'beta2', 'one_minus_beta1', 'one_minus_beta2', 'eps', 'inv_bc1', 'inv_sqrt_bc2', 'grad_scale', 'max_norm', 'weight_decay', 'ema_weight'] as const;
+type Params = Record<(typeof params)[number], number>;
+const adamKernel = defineKernel({
+  name: 'adam_step', file: 'adam', entry: 'adam',
+  bindings: { out_param: 'read_write', grad: 'read', out_m: 'read_write', out_v: 'read_write', norm_sq: 'read' },
+  params, overrides: { CLIP: 0, SANITIZE: 0 }, workgroupSize: [WG, 1, 1],
+});
+const emaKernel = defineKernel({ name: 'adam_ema', file: 'adam', entry: 'ema', bindings: { param: 'read', out_ema: 'read_write' }, params, workgroupSize: [WG, 1, 1] });
+
+const ZERO: Params = { n: 0, lr: 0, beta1: 0, beta2: 0, one_minus_beta1: 0, one_minus_beta2: 0, eps: 0, inv_bc1: 0, inv_sqrt_bc2: 0, grad_scale: 1, max_norm: 0, weight_decay: 0, ema_weight: 0 };
+
+export interface AdamBuffers {
+  param: GpuBuffer; // updated in place
+  grad: GpuBuffer; // read
+  m: GpuBuffer; // first moment, updated in place (start at 0)
+  v: GpuBuffer; // second moment, updated in place (start at 0)
+}
+
+export interface AdamOptions {
+  step: number; // t ≥ 1, the 1-based index of this step (bias corrections 1 − β^t)
+  lr: number;
+  beta1?: number; // default 0.9
+  beta2?: number; // default 0.999
+  eps?: number; // default 1e-8 (added to the bias-corrected √v, as torch.optim.Adam)
+  weightDecay?: number; // decoupled (AdamW) weight decay, default 0 (EDM uses plain Adam)
+  gradScale?: number; // the gradient used is grad·gradScale (e.g. 1/loss-scale); default 1
+  sanitize?: boolean; // NaN → 0, ±inf → ±1e5 after scaling (EDM's nan_to_num before every step)
+  /** Clip by global norm: normSq[0] = Σ grad² of the raw gradient (e.g. reduce(gpu, 'sumsq', grad, normSq)); the
+   *  scaled gradient is multiplied by min(1, maxNorm/(|gradScale|·√normSq + 1e-6)), as torch's clip_grad_norm_. */
+  clip?: { normSq: GpuBuffer; maxNorm: number };
+  n?: number; // elements (default param.length)
+}
+
+/** Elements a dispatch may bind: the binding limit, a multiple of 64 elements (256-byte panel offsets). */
+function panelSize(gpu: Gpu): number {
+  return Math.floor(gpu.limits.maxStorageBufferBindingSize / 4 / 64) * 64;
+}
+
+function panel(b: GpuBuffer, offset: number, length: number, whole: boolean): BindingValue {
+  return whole ? b : { buffer: b, offset, length };
+}
+
+function need(what: string, n: number, bufs: Record<string, GpuBuffer>): void {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`${what}: n = ${n} must be a positive integer`);
+  for (const [k, b] of Object.entries(bufs)) if (b.length < n) throw new RangeError(`${what}: '${k}' (${b.label}) holds ${b.length} elements, fewer than n = ${n}`);
+}
+
+/**
+ * One Adam step, in place: m, v ← moments of g; param ← param − lr·m̂/(√v̂ + eps), m̂ = m/(1 − β1^t),
+ * v̂ = v/(1 − β2^t), with g the scaled (optionally sanitised, clipped) gradient. Buffers over the
+ * binding limit are updated in panels.
+ */
+export function adamStep(gpu: Gpu, b: AdamBuffers, o: AdamOptions): void {
+  const n = o.n ?? b.param.length;
+  need('adamStep', n, { ...b });
+  const beta1 = o.beta1 ?? 0.9;
+  const beta2 = o.beta2 ?? 0.999;
+  if (!Number.isInteger(o.step) || o.step < 1) throw new RangeError(`adamStep: step = ${o.step} must be an integer ≥ 1`);
+  if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1)) throw new RangeError(`adamStep: betas (${beta1}, ${beta2}) must be in [0, 1)`);
+  if (o.clip && !(o.clip.maxNorm > 0)) throw new RangeError(`adamStep: clip.maxNorm = ${o.clip.maxNorm} must be positive`);
+  const p: Params = {
+    ...ZERO,
+    lr: o.lr,
+    beta1,
+    beta2,
+    one_minus_beta1: 1 - beta1,
+    one_minus_beta2: 1 - beta2,
+    eps: o.eps ?? 1e-8,
+    inv_bc1: 1 / (1 - beta1 ** o.step),
+    inv_sqrt_bc2: 1 / Math.sqrt(1 - beta2 ** o.step),
+    grad_scale: o.gradScale ?? 1,
+    max_norm: o.clip?.maxNorm ?? 0,
+    weight_decay: o.weightDecay ?? 0,
+  };
+  const overrides = { CLIP: o.clip ? 1 : 0, SANITIZE: o.sanitize ? 1 : 0 };
+  const chunk = panelSize(gpu);
+  const whole = n <= chunk;
+  for (let off = 0; off < n; off += chunk) {
+    const len = Math.min(chunk, n - off);
+    adamKernel.run(gpu, {
+      bind: {
+        out_param: panel(b.param, off, len, whole), grad: panel(b.grad, off, len, whole), out_m: panel(b.m, off, len, whole), out_v: panel(b.v, off, len, whole),
+        norm_sq: o.clip ? o.clip.normSq : panel(b.grad, off, len, whole), // unused without clipping
+      },
+      params: { ...p, n: len }, overrides, workgroups: Math.ceil(len / WG),
+    });
+  }
+}
+
+/** ema ← β·ema + (1 − β)·param (1 − β taken in float64), in place; in panels over the binding limit. */
+export function emaUpdate(gpu: Gpu, ema: GpuBuffer, param: GpuBuffer, beta: number, n = ema.length): void {
+  need('emaUpdate', n, { ema, param });
+  if (!(beta >= 0 && beta <= 1)) throw new RangeError(`emaUpdate: beta = ${beta} must be in [0, 1]`);
+  const chunk = panelSize(gpu);
+  const whole = n <= chunk;
+  for (let off = 0; off < n; off += chunk) {
+    const len = Math.min(chunk, n - off);
+    emaKernel.run(gpu, { bind: { param: panel(param, off, len, whole), out_ema: panel(ema, off, len, whole) }, params: { ...ZERO, n: len, ema_weight: 1 - beta }, workgroups: Math.ceil(len / WG) });
+  }
+}
+
+/**
+ * EDM's EMA decay for one step of `batchSize` images: β = 0.5^(batch / halflife) with halflife =
+ * halflifeKimg·1000 images, capped at curNimg·rampupRatio when a ramp-up ratio is given (EDM: 0.05).
+ */
+export function emaBeta(batchSize: number, halflifeKimg: number, opts: { curNimg?: number; rampupRatio?: number } = {}): number {
+  let halflife = halflifeKimg * 1000;
+  if (opts.rampupRatio !== undefined) halflife = Math.min(halflife, (opts.curNimg ?? 0) * opts.rampupRatio);
+  return 0.5 ** (batchSize / Math.max(halflife, 1e-8));
+}

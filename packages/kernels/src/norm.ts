@@ -1,0 +1,101 @@
+// Group norm over NCHW, optionally fused with SiLU, forward and backward (shaders/norm.wgsl).
+// Reference: norm.ref.ts.
+import type { Gpu } from './device.ts';
+import type { GpuBuffer } from './buffers.ts';
+import { defineKernel } from './kernel.ts';
+
+const params = ['batch', 'channels', 'groups', 'hw', 'eps'] as const;
+const forwardKernel = defineKernel({
+  name: 'group_norm_forward', file: 'norm', entry: 'forward',
+  bindings: { x: 'read', gamma: 'read', beta: 'read', out: 'read_write', out_mean: 'read_write', out_rstd: 'read_write' },
+  params, overrides: { FUSE_SILU: 0 }, workgroupSize: [256, 1, 1],
+});
+const backwardKernel = defineKernel({
+  name: 'group_norm_backward', file: 'norm', entry: 'backward',
+  bindings: { x: 'read', dy: 'read', gamma: 'read', beta: 'read', mean: 'read', rstd: 'read', out: 'read_write', out_partial: 'read_write' },
+  params, overrides: { FUSE_SILU: 0 }, workgroupSize: [256, 1, 1],
+});
+const paramGradKernel = defineKernel({
+  name: 'group_norm_param_grad', file: 'norm', entry: 'param_grad',
+  bindings: { partial: 'read', out_dgamma: 'read_write', out_dbeta: 'read_write' },
+  params, overrides: { ACCUMULATE: 0 }, workgroupSize: [64, 1, 1],
+});
+
+/** An NCHW activation split into `groups` groups of channels (channels % groups === 0). */
+export interface GroupNormShape {
+  batch: number;
+  channels: number;
+  groups: number;
+  height: number;
+  width: number;
+}
+
+export interface GroupNormOptions {
+  eps?: number; // added to the variance (default 1e-5, torch's; EDM's SongUNet blocks use 1e-6)
+  fuseSilu?: boolean; // y = silu(groupnorm(x)) (the U-Net's GroupNorm → SiLU); the backward must be told too
+}
+
+export interface GroupNormBuffers {
+  x: GpuBuffer; // B·C·H·W
+  gamma: GpuBuffer; // C
+  beta: GpuBuffer; // C
+  out: GpuBuffer; // B·C·H·W (may not alias x)
+  mean: GpuBuffer; // B·G, written: per-(b, g) mean, for the backward
+  rstd: GpuBuffer; // B·G, written: per-(b, g) 1/√(var + eps), for the backward
+}
+
+export interface GroupNormBackwardBuffers {
+  x: GpuBuffer; // the forward's input
+  dy: GpuBuffer; // gradient of the forward's output
+  gamma: GpuBuffer;
+  beta: GpuBuffer; // needed with fuseSilu (z is recomputed), bound either way
+  mean: GpuBuffer; // from the forward
+  rstd: GpuBuffer; // from the forward
+  dx: GpuBuffer; // written (may not alias x or dy)
+  dgamma: GpuBuffer; // C: written, or added to with accumulate
+  dbeta: GpuBuffer; // C: written, or added to with accumulate
+}
+
+export interface GroupNormBackwardOptions extends GroupNormOptions {
+  accumulate?: boolean; // dgamma += …, dbeta += … (e.g. over micro-batches) instead of overwriting
+}
+
+function check(s: GroupNormShape, bufs: Record<string, GpuBuffer>): { n: number; p: Record<(typeof params)[number], number> } {
+  const { batch, channels, groups, height, width } = s;
+  for (const [k, v] of Object.entries(s)) if (!Number.isInteger(v) || v < 1) throw new RangeError(`groupNorm: ${k} = ${v} must be a positive integer`);
+  if (channels % groups) throw new RangeError(`groupNorm: channels = ${channels} is not divisible by groups = ${groups}`);
+  const n = batch * channels * height * width;
+  const need: Record<string, number> = { x: n, dy: n, out: n, dx: n, gamma: channels, beta: channels, dgamma: channels, dbeta: channels, mean: batch * groups, rstd: batch * groups };
+  for (const [k, b] of Object.entries(bufs)) if (b.length < need[k]) throw new RangeError(`groupNorm: '${k}' (${b.label}) holds ${b.length} elements, needs ${need[k]}`);
+  return { n, p: { batch, channels, groups, hw: height * width, eps: 0 } };
+}
+
+/** out = γ·(x − mean)/√(var + eps) + β per (b, group) (then SiLU if fuseSilu); writes mean and rstd for the backward. */
+export function groupNorm(gpu: Gpu, b: GroupNormBuffers, shape: GroupNormShape, opts: GroupNormOptions = {}): void {
+  const { p } = check(shape, { ...b });
+  p.eps = opts.eps ?? 1e-5;
+  forwardKernel.run(gpu, {
+    bind: { x: b.x, gamma: b.gamma, beta: b.beta, out: b.out, out_mean: b.mean, out_rstd: b.rstd },
+    params: p, overrides: { FUSE_SILU: opts.fuseSilu ? 1 : 0 }, workgroups: shape.batch * shape.groups,
+  });
+}
+
+/**
+ * Gradients of groupNorm (with the same fuseSilu): dx, and dγ, dβ summed over batch and space.
+ * Two dispatches: per-group dx plus per-(b, c) partial sums (a pooled scratch buffer), then the
+ * sum over b (deterministic, no atomics).
+ */
+export function groupNormBackward(gpu: Gpu, b: GroupNormBackwardBuffers, shape: GroupNormShape, opts: GroupNormBackwardOptions = {}): void {
+  const { p } = check(shape, { ...b });
+  p.eps = opts.eps ?? 1e-5;
+  const partial = gpu.alloc(2 * shape.batch * shape.channels, 'group-norm-partial');
+  backwardKernel.run(gpu, {
+    bind: { x: b.x, dy: b.dy, gamma: b.gamma, beta: b.beta, mean: b.mean, rstd: b.rstd, out: b.dx, out_partial: partial },
+    params: p, overrides: { FUSE_SILU: opts.fuseSilu ? 1 : 0 }, workgroups: shape.batch * shape.groups,
+  });
+  paramGradKernel.run(gpu, {
+    bind: { partial, out_dgamma: b.dgamma, out_dbeta: b.dbeta },
+    params: p, overrides: { ACCUMULATE: opts.accumulate ? 1 : 0 }, workgroups: Math.ceil(shape.channels / 64),
+  });
+  partial.release();
+}
