@@ -5,7 +5,9 @@
 // copy:      out[b, dst_off + c, p] = x[b, src_off + c, p], c < count, p < inner (concat / split)
 // sum_outer: out[j] = Σ_{o < outer} x[o·m + j] in order o = 0, 1, … (deterministic column sums)
 // expand:    out[i] = alpha·v[(i / inner) % m]   fill: out[i] = alpha
-struct Params { n: u32, inner: u32, m: u32, alpha: f32, beta: f32, count: u32, src_c: u32, dst_c: u32, src_off: u32, dst_off: u32, outer: u32 }
+// crop_pad:  out[p, i, j] = x[p, i + off_y, j + off_x] (0 outside x), p < n planes of in_h×in_w → out_h×out_w (crop / zero-pad)
+struct Params { n: u32, inner: u32, m: u32, alpha: f32, beta: f32, count: u32, src_c: u32, dst_c: u32, src_off: u32, dst_off: u32, outer: u32,
+  in_h: u32, in_w: u32, out_h: u32, out_w: u32, off_y: i32, off_x: i32 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -61,4 +63,20 @@ fn fill(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let i = index(wid, nwg, lid);
   if (i >= params.n) { return; }
   out[i] = params.alpha;
+}
+
+@compute @workgroup_size(256)
+fn crop_pad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = index(wid, nwg, lid);
+  if (i >= params.n * params.out_h * params.out_w) { return; }
+  let ox = i % params.out_w;
+  let oy = (i / params.out_w) % params.out_h;
+  let p = i / (params.out_w * params.out_h);
+  let sy = i32(oy) + params.off_y;
+  let sx = i32(ox) + params.off_x;
+  var value = 0.0;
+  if (sy >= 0 && sx >= 0 && sy < i32(params.in_h) && sx < i32(params.in_w)) {
+    value = x[(p * params.in_h + u32(sy)) * params.in_w + u32(sx)];
+  }
+  out[i] = value;
 }

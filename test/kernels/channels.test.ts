@@ -1,5 +1,5 @@
 import { describe, it, beforeAll, expect } from 'vitest';
-import { getDevice, type Gpu, broadcastMul, broadcastAdd, copyChannels, sumOuter, broadcastMulRef, broadcastAddRef, copyChannelsRef, sumOuterRef, expand, expandRef, fillValue } from '@gausslens/kernels';
+import { getDevice, type Gpu, broadcastMul, broadcastAdd, copyChannels, sumOuter, broadcastMulRef, broadcastAddRef, copyChannelsRef, sumOuterRef, expand, expandRef, fillValue, window2d, window2dRef } from '@gausslens/kernels';
 import { ELEMENTWISE_REL, REDUCE_REL } from '../support/tolerances.ts';
 import { expectClose, randomArray, POISON } from '../support/check.ts';
 
@@ -77,4 +77,20 @@ describe('channels', () => {
     bv.release();
     out.release();
   });
+
+  for (const w of [
+    { planes: 3, inH: 7, inW: 5, outH: 5, outW: 3, offY: 1, offX: 1 },
+    { planes: 2, inH: 4, inW: 6, outH: 7, outW: 9, offY: -2, offX: -1 },
+    { planes: 1, inH: 1, inW: 1, outH: 1, outW: 1, offY: 0, offX: 0 },
+  ]) {
+    it(`window2d ${w.inH}×${w.inW} → ${w.outH}×${w.outW} at (${w.offY}, ${w.offX})`, async () => {
+      const x = randomArray(w.planes * w.inH * w.inW);
+      const [bx, out] = [gpu.upload(x), gpu.alloc(w.planes * w.outH * w.outW)];
+      gpu.fill(out, POISON);
+      window2d(gpu, bx, out, w);
+      expectClose(await gpu.read(out), window2dRef(x, w), 0, 'window2d');
+      bx.release();
+      out.release();
+    });
+  }
 });

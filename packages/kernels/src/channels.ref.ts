@@ -1,5 +1,5 @@
 // Float64 references for shaders/channels.wgsl.
-import type { Broadcast, ChannelCopy } from './channels.ts';
+import type { Broadcast, ChannelCopy, Window } from './channels.ts';
 
 export function broadcastMulRef(x: ArrayLike<number>, v: ArrayLike<number>, b: Broadcast, alpha = 1): Float64Array {
   const n = b.n ?? x.length;
@@ -34,5 +34,16 @@ export function sumOuterRef(x: ArrayLike<number>, outer: number, m: number): Flo
 export function expandRef(v: ArrayLike<number>, b: Broadcast & { n: number }, alpha = 1): Float64Array {
   const out = new Float64Array(b.n);
   for (let i = 0; i < b.n; i++) out[i] = alpha * v[Math.floor(i / b.inner) % b.m];
+  return out;
+}
+
+export function window2dRef(x: ArrayLike<number>, w: Window): Float64Array {
+  const out = new Float64Array(w.planes * w.outH * w.outW);
+  for (let p = 0; p < w.planes; p++)
+    for (let i = 0; i < w.outH; i++)
+      for (let j = 0; j < w.outW; j++) {
+        const [sy, sx] = [i + w.offY, j + w.offX];
+        if (sy >= 0 && sx >= 0 && sy < w.inH && sx < w.inW) out[(p * w.outH + i) * w.outW + j] = x[(p * w.inH + sy) * w.inW + sx];
+      }
   return out;
 }

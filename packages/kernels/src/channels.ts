@@ -4,17 +4,18 @@ import type { Gpu } from './device.ts';
 import type { GpuBuffer } from './buffers.ts';
 import { defineKernel } from './kernel.ts';
 
-const PARAMS = ['n', 'inner', 'm', 'alpha', 'beta', 'count', 'src_c', 'dst_c', 'src_off', 'dst_off', 'outer'] as const;
+const PARAMS = ['n', 'inner', 'm', 'alpha', 'beta', 'count', 'src_c', 'dst_c', 'src_off', 'dst_off', 'outer', 'in_h', 'in_w', 'out_h', 'out_w', 'off_y', 'off_x'] as const;
 const WG = 256;
 const mulKernel = defineKernel({ name: 'channels_mul', file: 'channels', entry: 'mul', bindings: { x: 'read', v: 'read', out: 'read_write' }, params: PARAMS, workgroupSize: [WG, 1, 1] });
 const addKernel = defineKernel({ name: 'channels_add', file: 'channels', entry: 'add', bindings: { x: 'read', v: 'read', out: 'read_write' }, params: PARAMS, workgroupSize: [WG, 1, 1] });
 const copyKernel = defineKernel({ name: 'channels_copy', file: 'channels', entry: 'copy', bindings: { x: 'read', out: 'read_write' }, params: PARAMS, workgroupSize: [WG, 1, 1] });
 const expandKernel = defineKernel({ name: 'channels_expand', file: 'channels', entry: 'expand', bindings: { v: 'read', out: 'read_write' }, params: PARAMS, workgroupSize: [WG, 1, 1] });
 const fillKernel = defineKernel({ name: 'channels_fill', file: 'channels', entry: 'fill', bindings: { out: 'read_write' }, params: PARAMS, workgroupSize: [WG, 1, 1] });
+const windowKernel = defineKernel({ name: 'channels_crop_pad', file: 'channels', entry: 'crop_pad', bindings: { x: 'read', out: 'read_write' }, params: PARAMS, workgroupSize: [WG, 1, 1] });
 const sumOuterKernel = defineKernel({ name: 'channels_sum_outer', file: 'channels', entry: 'sum_outer', bindings: { x: 'read', out: 'read_write' }, params: PARAMS, workgroupSize: [WG, 1, 1] });
 
 type P = Record<(typeof PARAMS)[number], number>;
-const ZERO: P = { n: 0, inner: 1, m: 1, alpha: 1, beta: 0, count: 1, src_c: 1, dst_c: 1, src_off: 0, dst_off: 0, outer: 1 };
+const ZERO: P = { n: 0, inner: 1, m: 1, alpha: 1, beta: 0, count: 1, src_c: 1, dst_c: 1, src_off: 0, dst_off: 0, outer: 1, in_h: 1, in_w: 1, out_h: 1, out_w: 1, off_y: 0, off_x: 0 };
 
 function need(b: GpuBuffer, n: number, what: string): void {
   if (b.length < n) throw new RangeError(`${what}: buffer '${b.label}' holds ${b.length} elements, fewer than ${n}`);
@@ -88,4 +89,23 @@ export function expand(gpu: Gpu, v: GpuBuffer, out: GpuBuffer, b: Broadcast, alp
 export function fillValue(gpu: Gpu, out: GpuBuffer, value: number, n = out.length): void {
   need(out, n, 'fillValue');
   fillKernel.run(gpu, { bind: { out }, params: { ...ZERO, n, alpha: value }, workgroups: Math.ceil(n / WG) });
+}
+
+/** A window of `planes` H×W planes: out[p, i, j] = x[p, i + offY, j + offX], 0 outside x (crops and zero-pads). */
+export interface Window {
+  planes: number; // N·C
+  inH: number;
+  inW: number;
+  outH: number;
+  outW: number;
+  offY: number; // may be negative (zero-padding before)
+  offX: number;
+}
+
+export function window2d(gpu: Gpu, x: GpuBuffer, out: GpuBuffer, w: Window): void {
+  for (const k of ['planes', 'inH', 'inW', 'outH', 'outW'] as const) if (!Number.isInteger(w[k]) || w[k] < 1) throw new RangeError(`window2d: ${k} = ${w[k]} must be a positive integer`);
+  need(x, w.planes * w.inH * w.inW, 'window2d');
+  need(out, w.planes * w.outH * w.outW, 'window2d');
+  const total = w.planes * w.outH * w.outW;
+  windowKernel.run(gpu, { bind: { x, out }, params: { ...ZERO, n: w.planes, in_h: w.inH, in_w: w.inW, out_h: w.outH, out_w: w.outW, off_y: w.offY, off_x: w.offX }, workgroups: Math.ceil(total / WG) });
 }
