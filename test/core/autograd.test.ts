@@ -1,5 +1,5 @@
 import { describe, it, beforeAll, expect } from 'vitest';
-import { getDevice, type Gpu, mapRef, axpbyRef, mulRef, broadcastMulRef, broadcastAddRef, expandRef, reduceRowsRef, sumOuterRef, softmaxRowsRef } from '@gausslens/kernels';
+import { getDevice, type Gpu, mapRef, axpbyRef, mulRef, broadcastMulRef, broadcastAddRef, expandRef, reduceRowsRef, sumOuterRef, softmaxRowsRef, siluRef, dropoutRef, groupNormRef, downsample2xRef, upsample2xRef, window2dRef, FIR_FILTER, BOX_FILTER } from '@gausslens/kernels';
 import * as ag from '../../packages/core/src/autograd/index.ts';
 import { gradcheck, type GradCase } from './gradcheck.ts';
 
@@ -54,6 +54,20 @@ const cases: GradCase[] = [
   { name: 'sliceChannels', inputs: [{ shape: [N, 5, H, W] }], forward: ([x]) => ag.sliceChannels(x, 1, 3), reference: ([x]) => sliceRef(x, N, 5, 1, 3, HW) },
   { name: 'padChannels', inputs: [{ shape: [N, 2, H, W] }], forward: ([x]) => ag.padChannels(x, 3, 6), reference: ([x]) => concatRef(concatRef(new Float64Array(N * 3 * HW), x, N, 3, 2, HW), new Float64Array(N * HW), N, 5, 1, HW) },
   { name: 'softmax', inputs: [{ shape: [3, 4, 7], range: [-3, 3] }], forward: ([x]) => ag.softmax(x, 7, 0.8), reference: ([x]) => softmaxRowsRef(x, 12, 7, 0.8) },
+  { name: 'silu (activation kernel)', inputs: [{ shape: [37], range: [-5, 5] }], forward: ([x]) => ag.silu(x), reference: ([x]) => siluRef(x) },
+  { name: 'dropout p = 0.3', inputs: [{ shape: [N, C, 4, 4] }], forward: ([x]) => ag.dropout(x, { p: 0.3, seed: 11, offset: 5 }), reference: ([x]) => dropoutRef(x, 0.3, 11, 5) },
+  ...[false, true].map((silu): GradCase => ({
+    name: `groupNorm${silu ? ' + SiLU' : ''}, 2 groups`,
+    inputs: [{ shape: [2, 4, 3, 5] }, { shape: [4], range: [0.5, 1.5] }, { shape: [4] }],
+    forward: ([x, g, b]) => ag.groupNorm(x, g, b, { groups: 2, eps: 1e-6, silu }),
+    reference: ([x, g, b]) => groupNormRef(x, g, b, { batch: 2, channels: 4, groups: 2, height: 3, width: 5 }, { eps: 1e-6, fuseSilu: silu }).out,
+  })),
+  ...([['box', BOX_FILTER], ['FIR', FIR_FILTER]] as const).flatMap(([fname, f]): GradCase[] => [
+    { name: `downsample ${fname}`, inputs: [{ shape: [2, 3, 6, 4] }], forward: ([x]) => ag.downsample(x, f), reference: ([x]) => downsample2xRef(x, { batch: 2, channels: 3, height: 6, width: 4 }, f) },
+    { name: `upsample ${fname}`, inputs: [{ shape: [2, 3, 3, 2] }], forward: ([x]) => ag.upsample(x, f), reference: ([x]) => upsample2xRef(x, { batch: 2, channels: 3, height: 3, width: 2 }, f) },
+  ]),
+  { name: 'window (crop)', inputs: [{ shape: [2, 3, 6, 5] }], forward: ([x]) => ag.window(x, 4, 3, 1, 1), reference: ([x]) => window2dRef(x, { planes: 6, inH: 6, inW: 5, outH: 4, outW: 3, offY: 1, offX: 1 }) },
+  { name: 'window (zero-pad)', inputs: [{ shape: [2, 3, 3, 2] }], forward: ([x]) => ag.window(x, 5, 5, -1, -2), reference: ([x]) => window2dRef(x, { planes: 6, inH: 3, inW: 2, outH: 5, outW: 5, offY: -1, offX: -2 }) },
   // A tensor feeding several ops (gradients summed), the same tensor twice in one op, a constant input.
   {
     name: 'fan-out x·x + silu(x)·y + x',

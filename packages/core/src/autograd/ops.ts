@@ -1,6 +1,10 @@
 // Differentiable ops on tensors: each runs its forward kernels and records itself on the active
 // tape (gradient rules: rules.ts). Shapes are NCHW for images, row-major [rows, cols] for matrices.
-import { axpby as axpbyKernel, mul as mulKernel, map, reduceRows, broadcastMul, broadcastAdd, copyChannels, expand, sumOuter, fillValue, softmaxRows } from '@gausslens/kernels';
+import {
+  axpby as axpbyKernel, mul as mulKernel, map, reduceRows, broadcastMul, broadcastAdd, copyChannels, expand, sumOuter, fillValue, softmaxRows,
+  silu as siluKernel, dropout as dropoutKernel, groupNorm as groupNormKernel, downsample2x, upsample2x, downsampledSize, upsampledSize, window2d,
+  type ResampleFilter,
+} from '@gausslens/kernels';
 import { Tensor, empty, record, numel, type Shape } from './tensor.ts';
 
 function sameShape(op: string, a: Tensor, b: Tensor): void {
@@ -40,11 +44,24 @@ export function mul(a: Tensor, b: Tensor): Tensor {
   return record('mul', [a, b], out, {});
 }
 
-/** x·σ(x), through the elementwise map (the gradient uses σ; see rules.ts). */
+/** x·σ(x). */
 export function silu(x: Tensor): Tensor {
   const out = empty(x.gpu, x.shape, 'silu');
-  map(x.gpu, 'silu', x.buf, out.buf, 1, 0, x.size);
+  siluKernel(x.gpu, x.buf, out.buf, x.size);
   return record('silu', [x], out, {});
+}
+
+/** Dropout with a Philox mask: x·mask/(1 − p), mask regenerated from (seed, offset) by the gradient. */
+export interface DropoutAttrs {
+  p: number; // drop probability
+  seed: number; // Philox key
+  offset: number; // Philox stream offset (a fresh one for every mask)
+}
+
+export function dropout(x: Tensor, attrs: DropoutAttrs): Tensor {
+  const out = empty(x.gpu, x.shape, 'dropout');
+  dropoutKernel(x.gpu, x.buf, out.buf, attrs, x.size);
+  return record('dropout', [x], out, { ...attrs });
 }
 
 // ---- broadcasts and reductions -------------------------------------------------------------
@@ -165,4 +182,64 @@ export function softmax(x: Tensor, n: number, alpha = 1): Tensor {
   const out = empty(x.gpu, x.shape, 'softmax');
   softmaxRows(x.gpu, x.buf, out.buf, x.size / n, n, alpha);
   return record('softmax', [x], out, { n, alpha });
+}
+
+// ---- normalisation and resampling ---------------------------------------------------------
+
+export interface GroupNormAttrs {
+  groups: number; // channel groups (channels % groups = 0)
+  eps: number; // added to the variance
+  silu: boolean; // fused SiLU after the affine map
+}
+
+/** GroupNorm over NCHW x with per-channel γ, β (then SiLU if attrs.silu); mean and 1/σ are saved for the gradient. */
+export function groupNorm(x: Tensor, gamma: Tensor, beta: Tensor, attrs: GroupNormAttrs): Tensor {
+  const [N, C, H, W] = nchw('groupNorm', x);
+  if (gamma.size !== C || beta.size !== C) throw new RangeError(`groupNorm: γ, β of sizes ${gamma.size}, ${beta.size} for ${C} channels`);
+  const out = empty(x.gpu, x.shape, attrs.silu ? 'group-norm-silu' : 'group-norm');
+  const mean = empty(x.gpu, [N, attrs.groups], 'group-norm-mean');
+  const rstd = empty(x.gpu, [N, attrs.groups], 'group-norm-rstd');
+  groupNormKernel(x.gpu, { x: x.buf, gamma: gamma.buf, beta: beta.buf, out: out.buf, mean: mean.buf, rstd: rstd.buf }, { batch: N, channels: C, groups: attrs.groups, height: H, width: W }, { eps: attrs.eps, fuseSilu: attrs.silu });
+  return record('groupNorm', [x, gamma, beta], out, { ...attrs }, [mean, rstd]);
+}
+
+function nchw(op: string, x: Tensor): [number, number, number, number] {
+  if (x.shape.length !== 4) throw new RangeError(`${op}: expects NCHW, got [${x.shape.join(', ')}]`);
+  return x.shape as unknown as [number, number, number, number];
+}
+
+export interface ResampleAttrs {
+  filter: ResampleFilter; // [1, 1] or [1, 3, 3, 1]
+  inShape: readonly number[]; // NCHW of the input
+}
+
+/** 2× down-sampling of NCHW x by the depthwise stride-2 filter f⊗f/(Σf)² (EDM Conv2d down=True, kernel 0). */
+export function downsample(x: Tensor, filter: ResampleFilter): Tensor {
+  const [N, C, H, W] = nchw('downsample', x);
+  const out = empty(x.gpu, [N, C, downsampledSize(H, filter), downsampledSize(W, filter)], 'downsample');
+  downsample2x(x.gpu, x.buf, out.buf, { batch: N, channels: C, height: H, width: W }, filter);
+  return record('downsample', [x], out, { filter, inShape: x.shape });
+}
+
+/** 2× up-sampling of NCHW x: zero insertion, then 4·f⊗f/(Σf)² (EDM Conv2d up=True, kernel 0). */
+export function upsample(x: Tensor, filter: ResampleFilter): Tensor {
+  const [N, C, H, W] = nchw('upsample', x);
+  const out = empty(x.gpu, [N, C, upsampledSize(H, filter), upsampledSize(W, filter)], 'upsample');
+  upsample2x(x.gpu, x.buf, out.buf, { batch: N, channels: C, height: H, width: W }, filter);
+  return record('upsample', [x], out, { filter, inShape: x.shape });
+}
+
+export interface WindowAttrs {
+  offY: number; // out[i, j] = x[i + offY, j + offX], zero outside x
+  offX: number;
+  inH: number;
+  inW: number;
+}
+
+/** A window of every H×W plane of NCHW x: a crop (positive offsets, smaller out) or zero-padding (negative). */
+export function window(x: Tensor, outH: number, outW: number, offY: number, offX: number): Tensor {
+  const [N, C, H, W] = nchw('window', x);
+  const out = empty(x.gpu, [N, C, outH, outW], 'window');
+  window2d(x.gpu, x.buf, out.buf, { planes: N * C, inH: H, inW: W, outH, outW, offY, offX });
+  return record('window', [x], out, { offY, offX, inH: H, inW: W });
 }

@@ -2,10 +2,10 @@
 // tape node, the gradients of its inputs (null/false where an input needs none: `need[i]` says
 // which are wanted). Rules are written with the ops themselves; backward runs with no tape, so
 // what they return belongs to the backward pass, which sums and releases it.
-import { sigmoidTimes, softmaxGrad } from './helpers.ts';
+import { siluGrad, softmaxGrad, dropoutGrad, groupNormGrads, resampleGrad } from './helpers.ts';
 import type { Tensor, Node } from './tensor.ts';
-import type { BroadcastAttrs } from './ops.ts';
-import { scale, mul, mulBroadcast, sumTo, expandTo, reshape, sliceChannels, padChannels } from './ops.ts';
+import type { BroadcastAttrs, DropoutAttrs, GroupNormAttrs, ResampleAttrs, WindowAttrs } from './ops.ts';
+import { scale, mul, mulBroadcast, sumTo, expandTo, reshape, sliceChannels, padChannels, window } from './ops.ts';
 
 export type Grad = Tensor | null | false;
 export type Rule<A> = (g: Tensor, node: Node<A>, need: readonly boolean[]) => Grad[];
@@ -25,6 +25,11 @@ export interface OpAttrs {
   sliceChannels: { offset: number; channels: number };
   padChannels: { offset: number; count: number };
   softmax: { n: number; alpha: number };
+  dropout: DropoutAttrs;
+  groupNorm: GroupNormAttrs;
+  downsample: ResampleAttrs;
+  upsample: ResampleAttrs;
+  window: WindowAttrs;
 }
 
 /** alpha·g, or g itself when alpha = 1 (the backward pass counts shared gradients). */
@@ -44,7 +49,8 @@ export const rules: { [K in keyof OpAttrs]: Rule<OpAttrs[K]> } = {
   axpby: (g, { attrs: a }, need) => [need[0] && scaled(g, a.alpha), need[1] && scaled(g, a.beta)],
   scale: (g, { attrs: a }) => [scaled(g, a.alpha)],
   mul: (g, n, need) => [need[0] && mul(g, x1(n)), need[1] && mul(g, x0(n))],
-  silu: (g, n) => [sigmoidTimes(g, x0(n), n.out)], // d silu = σ(x)·(1 + x·(1 − σ(x)))
+  silu: (g, n) => [siluGrad(g, x0(n))],
+  dropout: (g, n) => [dropoutGrad(g, n.attrs)],
   mulBroadcast: (g, n, need) => [need[0] && mulBroadcast(g, x1(n), n.attrs.inner), need[1] && consume(mul(g, x0(n)), (p) => sumTo(p, n.attrs.inner, n.attrs.m))],
   addBroadcast: (g, n, need) => [need[0] && g, need[1] && sumTo(g, n.attrs.inner, n.attrs.m)],
   expandTo: (g, n) => [sumTo(g, n.attrs.inner, n.attrs.m)],
@@ -54,6 +60,10 @@ export const rules: { [K in keyof OpAttrs]: Rule<OpAttrs[K]> } = {
   sliceChannels: (g, n) => [padChannels(g, n.attrs.offset, n.attrs.channels)],
   padChannels: (g, n) => [sliceChannels(g, n.attrs.offset, n.attrs.count)],
   softmax: (g, n) => [softmaxGrad(g, n.out, n.attrs.n, n.attrs.alpha)],
+  groupNorm: (g, n) => groupNormGrads(g, x0(n), x1(n), n.inputs[2] as Tensor, n.saved, n.attrs),
+  downsample: (g, n) => [resampleGrad(g, n.attrs, false)],
+  upsample: (g, n) => [resampleGrad(g, n.attrs, true)],
+  window: (g, n) => [window(g, n.attrs.inH, n.attrs.inW, -n.attrs.offY, -n.attrs.offX)],
 };
 
 export type OpName = keyof OpAttrs;

@@ -162,13 +162,39 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
-/** Gives a new tensor to the recording tape, if one is recording. */
+/** Gives a new tensor to the recording tape, if one is recording (else to the innermost scope). */
 export function adopt(t: Tensor): Tensor {
   if (active) {
     t.owner = active;
     active.owned.push(t);
-  }
+  } else if (scopes.length) scopes[scopes.length - 1].push(t);
   return t;
+}
+
+const scopes: Tensor[][] = [];
+
+/**
+ * Inference memory: with no tape recording, every tensor made inside fn is released when fn
+ * returns, except those it returns (handed to the enclosing scope, if any). On a tape it only runs fn.
+ */
+export function scoped<T extends Tensor | readonly Tensor[]>(fn: () => T): T {
+  if (active) return fn();
+  const made: Tensor[] = [];
+  scopes.push(made);
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    scopes.pop();
+    for (const x of made) x.release();
+    throw e;
+  }
+  scopes.pop();
+  const keep = new Set<Tensor>(Array.isArray(result) ? (result as readonly Tensor[]) : [result as Tensor]);
+  for (const x of made) if (!keep.has(x)) x.release();
+  const outer = scopes[scopes.length - 1];
+  if (outer) for (const x of keep) if (made.includes(x)) outer.push(x);
+  return result;
 }
 
 /** A new tensor with uninitialised contents, owned by the recording tape if any. */
