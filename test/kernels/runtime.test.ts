@@ -146,3 +146,16 @@ describe('dispatch', () => {
     out.release();
   });
 });
+
+describe('aliasing', () => {
+  it('binding a written buffer twice in one dispatch is a clear error, not a GPU validation failure', async () => {
+    const gpu = await getDevice();
+    const x = gpu.upload(randomArray(100));
+    expect(() => axpby(gpu, 1, x, 1, x, x)).toThrow(/bindings 'x' and 'out' overlap in buffer .* in-place use is not allowed/);
+    const out = gpu.alloc(100);
+    axpby(gpu, 1, x, 2, x, out); // reading the same buffer twice is fine
+    expectClose(await gpu.read(out), Array.from(await gpu.read(x), (v) => 3 * v), ELEMENTWISE_REL);
+    x.release();
+    out.release();
+  });
+});

@@ -159,6 +159,22 @@ export class Kernel<B extends string, P extends string, O extends string> {
     return buf;
   }
 
+  /** WebGPU forbids a buffer range that one binding writes to be bound again in the same dispatch. */
+  private checkAliasing(bind: Record<B, BindingValue>): void {
+    const ranges = this.bindingNames.map((b) => {
+      const v = bind[b];
+      return v instanceof GpuBuffer ? { b, buf: v, lo: 0, hi: v.length } : { b, buf: v.buffer, lo: v.offset, hi: v.offset + v.length };
+    });
+    for (let i = 0; i < ranges.length; i++)
+      for (let j = i + 1; j < ranges.length; j++) {
+        const [p, q] = [ranges[i], ranges[j]];
+        const writes = this.spec.bindings[p.b] === 'read_write' || this.spec.bindings[q.b] === 'read_write';
+        if (writes && p.buf === q.buf && p.lo < q.hi && q.lo < p.hi) {
+          throw new Error(`${this.name}: bindings '${p.b}' and '${q.b}' overlap in buffer '${p.buf.label}' and one is written: in-place use is not allowed, write to a separate buffer`);
+        }
+      }
+  }
+
   /** Records one dispatch into the device's command stream (no waiting, no read-back). */
   run(gpu: Gpu, args: RunArgs<B, P, O>): void {
     const pipeline = this.pipeline(gpu, args.overrides);
@@ -177,6 +193,7 @@ export class Kernel<B extends string, P extends string, O extends string> {
       }
       entries.push({ binding: this.bindingNumbers[i], resource: { buffer: buf.buffer, offset: offset * 4, size: length * 4 } });
     });
+    this.checkAliasing(args.bind);
     const bindGroup = gpu.device.createBindGroup({ label: this.name, layout: this.state(gpu).layout, entries });
     const [x, y, z] = foldWorkgroups(args.workgroups, gpu.limits.maxComputeWorkgroupsPerDimension);
     if (x === 0 || y === 0 || z === 0) return;
