@@ -26,3 +26,5 @@ export * from './adam.ts';
 export * from './adam.ref.ts';
 export * from './im2col.ts';
 export * from './im2col.ref.ts';
+export * from './gemm.ts';
+export * from './gemm.ref.ts';
