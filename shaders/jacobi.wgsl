@@ -1,30 +1,25 @@
 // Block Jacobi for symmetric eigenproblems (two-sided, A ← JᵀAJ, V ← VJ) and the one-sided (Hestenes)
-// SVD (W ← WJ with J from the Gram of column pairs). Matrices are row-major with leading dimension ld,
-// split into 16-wide index blocks; a round-robin step pairs block I with J, pair x owns the 32 indices
-// I·16.. ∪ J·16.. ("tile" indices); q[x] (32×32, row-major) is the orthogonal J of pair x. 256 threads.
+// SVD (W ← WJ with J from the Gram of column pairs). Matrices are row-major, leading dimension ld (a
+// multiple of 16), split into 8-index blocks; a round-robin step pairs block I with J, pair x owns the 16
+// indices I·8.. ∪ J·8.. ("tile" indices) and q[x] (16×16, row-major) is its orthogonal J. Tile products
+// run one invocation per 16×16 tile on 4×4 mat4x4f blocks (a block B is held as M = Bᵀ: rows as columns).
 struct Params { n: u32, ld: u32, rows: u32, nblk: u32, step: u32, inner: u32, tiny: f32, eps: f32 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read_write> a: array<f32>;    // symmetric npad×npad (or W, rows×ld)
-@group(0) @binding(2) var<storage, read_write> q: array<f32>;    // pairs × 32×32 rotations
-@group(0) @binding(3) var<storage, read_write> g: array<f32>;    // pairs × 32×32 Gram blocks
+@group(0) @binding(1) var<storage, read_write> a: array<f32>;    // symmetric npad×npad, or W (rows×ld)
+@group(0) @binding(2) var<storage, read_write> q: array<f32>;    // pairs × 16×16 rotations
+@group(0) @binding(3) var<storage, read_write> g: array<f32>;    // pairs × 16×16 Gram blocks
 @group(0) @binding(4) var<storage, read_write> meas: array<f32>; // per-pair / per-row measures
 @group(0) @binding(5) var<storage, read> src: array<f32>;
 @group(0) @binding(6) var<storage, read_write> out: array<f32>;
 @group(0) @binding(7) var<storage, read> perm: array<u32>;
 @group(0) @binding(8) var<storage, read> sc: array<f32>;
+@group(0) @binding(9) var<storage, read_write> av: array<vec4f>;  // a as vec4 (tile kernels)
+@group(0) @binding(10) var<storage, read_write> qv: array<vec4f>; // q as vec4 (tile kernels)
 
-const T: u32 = 32u;   // tile = two blocks
-const H: u32 = 16u;   // block width = pairs per inner step
-
-var<workgroup> S: array<f32, 1024>;
-var<workgroup> Qs: array<f32, 1024>;
-var<workgroup> X2: array<f32, 1024>;
-var<workgroup> Y2: array<f32, 1024>;
-var<workgroup> CS: array<vec2f, 16>;
-var<workgroup> busy: atomic<u32>;
-var<workgroup> busyU: u32;
-var<workgroup> red: atomic<u32>;
+const T: u32 = 16u;   // tile = two blocks
+const H: u32 = 8u;    // block width = pairs per inner step
+const TT: u32 = 256u; // tile elements
 
 // Round-robin (circle method) over m players: position 0 is fixed, the others rotate each step;
 // position k plays position m-1-k.
@@ -37,268 +32,219 @@ fn pair_of(k: u32, step: u32, m: u32) -> vec2u {
   return vec2u(player(k, step, m), player(m - 1u - k, step, m));
 }
 
-// Global index of tile index r (0..31) of the pair with blocks bl = (I, J).
+// Global index of tile index r (0..15) of the pair with blocks bl = (I, J).
 fn gidx(bl: vec2u, r: u32) -> u32 {
   return select(bl.y * H + r - H, bl.x * H + r, r < H);
 }
 
-// Cyclic Jacobi on the 32×32 symmetric S in workgroup memory; accumulates the rotations into Qs
-// (which the caller set to I). Stops after a sweep without rotations or after params.inner sweeps.
-fn solve_core(lid: u32) {
+// ---- pair solves: one invocation per pair, sequential cyclic Jacobi on a private 16×16 tile --------
+// (all invocations follow the same rotation order, so no barriers; rotations are skipped when
+// |s_pq| ≤ max(tiny, eps·√|s_pp·s_qq|); stops after a sweep without rotations or params.inner sweeps)
+
+fn solve_tile(s: ptr<function, array<f32, 256>>, v: ptr<function, array<f32, 256>>) {
+  let t16 = min(T, params.ld);   // = 16; a bound the compiler cannot unroll (keeps lavapipe's JIT time down)
+  for (var i = 0u; i < TT; i++) { (*v)[i] = select(0.0, 1.0, i / T == i % T); }
   for (var sweep = 0u; sweep < params.inner; sweep++) {
-    if (lid == 0u) { atomicStore(&busy, 0u); }
-    workgroupBarrier();
-    for (var st = 0u; st < T - 1u; st++) {
-      if (lid < H) {
-        let pq = pair_of(lid, st, T);
-        let app = S[pq.x * T + pq.x];
-        let aqq = S[pq.y * T + pq.y];
-        let apq = S[pq.x * T + pq.y];
-        var c = 1.0;
-        var s = 0.0;
-        if (abs(apq) > max(params.tiny, params.eps * sqrt(abs(app * aqq)))) {
-          let theta = (aqq - app) / (2.0 * apq);
-          var t: f32;
-          if (abs(theta) > 1e18) {
-            t = 0.5 / theta;
-          } else {
-            t = select(-1.0, 1.0, theta >= 0.0) / (abs(theta) + sqrt(theta * theta + 1.0));
-          }
-          c = inverseSqrt(t * t + 1.0);
-          s = t * c;
-          atomicStore(&busy, 1u);
+    var rotated = false;
+    for (var p = 0u; p + 1u < t16; p++) {
+      for (var qq = p + 1u; qq < t16; qq++) {
+        let apq = (*s)[p * T + qq];
+        let app = (*s)[p * T + p];
+        let aqq = (*s)[qq * T + qq];
+        if (abs(apq) <= max(params.tiny, params.eps * sqrt(abs(app * aqq)))) { continue; }
+        rotated = true;
+        let theta = (aqq - app) / (2.0 * apq);
+        var t: f32;
+        if (abs(theta) > 1e18) {
+          t = 0.5 / theta;
+        } else {
+          t = select(-1.0, 1.0, theta >= 0.0) / (abs(theta) + sqrt(theta * theta + 1.0));
         }
-        CS[lid] = vec2f(c, s);
+        let c = 1.0 / sqrt(t * t + 1.0);
+        let sn = t * c;
+        // S ← JᵀSJ (rows then columns), V ← VJ: p ← c·p − s·q, q ← s·p + c·q.
+        for (var k = 0u; k < t16; k++) {
+          let x = (*s)[p * T + k];
+          let y = (*s)[qq * T + k];
+          (*s)[p * T + k] = c * x - sn * y;
+          (*s)[qq * T + k] = sn * x + c * y;
+        }
+        for (var k = 0u; k < t16; k++) {
+          let x = (*s)[k * T + p];
+          let y = (*s)[k * T + qq];
+          (*s)[k * T + p] = c * x - sn * y;
+          (*s)[k * T + qq] = sn * x + c * y;
+          let vx = (*v)[k * T + p];
+          let vy = (*v)[k * T + qq];
+          (*v)[k * T + p] = c * vx - sn * vy;
+          (*v)[k * T + qq] = sn * vx + c * vy;
+        }
+        (*s)[p * T + qq] = 0.0;
+        (*s)[qq * T + p] = 0.0;
       }
-      workgroupBarrier();
-      {
-        // S ← JᵀSJ on the 2×2 block (pair ka rows, pair kb columns).
-        let ka = lid / H;
-        let kb = lid % H;
-        let pa = pair_of(ka, st, T);
-        let pb = pair_of(kb, st, T);
-        let ra = CS[ka];
-        let rb = CS[kb];
-        let x00 = S[pa.x * T + pb.x];
-        let x01 = S[pa.x * T + pb.y];
-        let x10 = S[pa.y * T + pb.x];
-        let x11 = S[pa.y * T + pb.y];
-        // rows: p ← c·p − s·q, q ← s·p + c·q
-        let u00 = ra.x * x00 - ra.y * x10;
-        let u01 = ra.x * x01 - ra.y * x11;
-        let u10 = ra.y * x00 + ra.x * x10;
-        let u11 = ra.y * x01 + ra.x * x11;
-        // columns, same rule
-        var y00 = rb.x * u00 - rb.y * u01;
-        var y01 = rb.y * u00 + rb.x * u01;
-        var y10 = rb.x * u10 - rb.y * u11;
-        let y11 = rb.y * u10 + rb.x * u11;
-        if (ka == kb && ra.y != 0.0) {
-          y01 = 0.0;
-          y10 = 0.0;
-        }
-        S[pa.x * T + pb.x] = y00;
-        S[pa.x * T + pb.y] = y01;
-        S[pa.y * T + pb.x] = y10;
-        S[pa.y * T + pb.y] = y11;
-        // Qs ← Qs·J: rows kb·2 and kb·2+1, pair ka.
-        for (var h = 0u; h < 2u; h++) {
-          let r = kb * 2u + h;
-          let qp = Qs[r * T + pa.x];
-          let qq = Qs[r * T + pa.y];
-          Qs[r * T + pa.x] = ra.x * qp - ra.y * qq;
-          Qs[r * T + pa.y] = ra.y * qp + ra.x * qq;
-        }
-      }
-      workgroupBarrier();
     }
-    if (lid == 0u) { busyU = atomicLoad(&busy); }
-    if (workgroupUniformLoad(&busyU) == 0u) { break; }
+    if (!rotated) { break; }
+  }
+  // One Newton–Schulz step, V ← V·(3I − VᵀV)/2: the float32 rotations leave V orthogonal only to
+  // ~1e-6, which would add up over the hundreds of tiles a column of the eigenvector matrix meets.
+  var gm: array<f32, 256>;
+  for (var i = 0u; i < t16; i++) {
+    for (var j = i; j < t16; j++) {
+      var d = 0.0;
+      for (var k = 0u; k < t16; k++) { d += (*v)[k * T + i] * (*v)[k * T + j]; }
+      gm[i * T + j] = d;
+      gm[j * T + i] = d;
+    }
+  }
+  for (var r = 0u; r < t16; r++) {
+    var row: array<f32, 16>;
+    for (var j = 0u; j < t16; j++) {
+      var d = 0.0;
+      for (var k = 0u; k < t16; k++) { d += (*v)[r * T + k] * gm[k * T + j]; }
+      row[j] = 1.5 * (*v)[r * T + j] - 0.5 * d;
+    }
+    for (var j = 0u; j < t16; j++) { (*v)[r * T + j] = row[j]; }
   }
 }
 
-fn write_q(x: u32, lid: u32) {
-  for (var i = 0u; i < 4u; i++) {
-    let e = lid + 256u * i;
-    q[x * 1024u + e] = Qs[e];
-  }
-}
-
-fn init_q(lid: u32) {
-  for (var i = 0u; i < 4u; i++) {
-    let e = lid + 256u * i;
-    Qs[e] = select(0.0, 1.0, e / T == e % T);
-  }
-}
-
-// One workgroup per pair x of step params.step: S = A[tile, tile], q[x] ← eigenvectors of S.
-@compute @workgroup_size(256)
-fn solve_sym(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let x = wid.x;
+// One invocation per pair x of step params.step: S = (A + Aᵀ)/2 on the pair's tile, q[x] ← eigenvectors of S.
+@compute @workgroup_size(16)
+fn solve_sym(@builtin(global_invocation_id) gid: vec3u) {
+  let x = gid.x;
+  if (x >= params.nblk / 2u) { return; }
   let bl = pair_of(x, params.step, params.nblk);
-  for (var i = 0u; i < 4u; i++) {
-    let e = lid + 256u * i;
-    S[e] = a[gidx(bl, e / T) * params.ld + gidx(bl, e % T)];
+  var s: array<f32, 256>;
+  var v: array<f32, 256>;
+  for (var r = 0u; r < T; r++) {
+    let gr = gidx(bl, r);
+    for (var c = 0u; c < T; c++) {
+      let gc = gidx(bl, c);
+      s[r * T + c] = 0.5 * (a[gr * params.ld + gc] + a[gc * params.ld + gr]);
+    }
   }
-  init_q(lid);
-  workgroupBarrier();
-  solve_core(lid);
-  write_q(x, lid);
+  solve_tile(&s, &v);
+  for (var i = 0u; i < TT; i++) { q[x * TT + i] = v[i]; }
 }
 
-// One workgroup per pair x: S = g[x] (the Gram of W's tile columns); q[x] ← its eigenvectors, and
-// meas[x] ← max over the sweep of max_{i≠j} |S_ij| / sqrt(S_ii·S_jj) (0 where a column is ≤ tiny).
-@compute @workgroup_size(256)
-fn solve_gram(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let x = wid.x;
-  if (lid == 0u) { atomicStore(&red, 0u); }
-  for (var i = 0u; i < 4u; i++) {
-    let e = lid + 256u * i;
-    S[e] = g[x * 1024u + e];
-  }
-  init_q(lid);
-  workgroupBarrier();
+// As solve_sym with S = g[x] (the Gram of W's tile columns); meas[x] ← max over the sweep of
+// max_{i≠j} |S_ij| / √(S_ii·S_jj) (columns with S_ii ≤ tiny are left out).
+@compute @workgroup_size(16)
+fn solve_gram(@builtin(global_invocation_id) gid: vec3u) {
+  let x = gid.x;
+  if (x >= params.nblk / 2u) { return; }
+  var s: array<f32, 256>;
+  var v: array<f32, 256>;
+  for (var i = 0u; i < TT; i++) { s[i] = g[x * TT + i]; }
   var m = 0.0;
-  for (var i = 0u; i < 4u; i++) {
-    let e = lid + 256u * i;
-    let r = e / T;
-    let c = e % T;
-    let d = S[r * T + r] * S[c * T + c];
-    if (r != c && S[r * T + r] > params.tiny && S[c * T + c] > params.tiny) { m = max(m, abs(S[e]) / sqrt(d)); }
+  for (var r = 0u; r < T; r++) {
+    for (var c = r + 1u; c < T; c++) {
+      let dr = s[r * T + r];
+      let dc = s[c * T + c];
+      if (dr > params.tiny && dc > params.tiny) { m = max(m, abs(s[r * T + c]) / sqrt(dr * dc)); }
+    }
   }
-  atomicMax(&red, bitcast<u32>(m));
-  workgroupBarrier();
-  solve_core(lid);
-  write_q(x, lid);
-  if (lid == 0u) {
-    let v = bitcast<f32>(atomicLoad(&red));
-    meas[x] = select(max(meas[x], v), v, params.step == 0u);
-  }
+  solve_tile(&s, &v);
+  for (var i = 0u; i < TT; i++) { q[x * TT + i] = v[i]; }
+  meas[x] = select(max(meas[x], m), m, params.step == 0u);
 }
 
-// One workgroup per tile (X, Y), X ≤ Y, of the pairs of step params.step (tiles numbered row by row):
-// A[X, Y] ← q[X]ᵀ·A[X, Y]·q[Y], mirrored into A[Y, X]; diagonal tiles are symmetrised. In place.
-@compute @workgroup_size(256)
-fn apply_sym(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+// ---- tile products: one invocation per 4×16 strip of a 16×16 tile -------------------------------
+
+// The 4×4 block of av at element e (rows e, e+ld, e+2ld, e+3ld) as M = Bᵀ.
+fn load_a(e: u32, ld: u32) -> mat4x4f {
+  return mat4x4f(av[e / 4u], av[(e + ld) / 4u], av[(e + 2u * ld) / 4u], av[(e + 3u * ld) / 4u]);
+}
+
+fn store_a(e: u32, ld: u32, m: mat4x4f) {
+  av[e / 4u] = m[0];
+  av[(e + ld) / 4u] = m[1];
+  av[(e + 2u * ld) / 4u] = m[2];
+  av[(e + 3u * ld) / 4u] = m[3];
+}
+
+// Block (i, j) of q[x] as M = Bᵀ.
+fn load_q(x: u32, i: u32, j: u32) -> mat4x4f {
+  let e = (x * TT + i * 4u * T + j * 4u) / 4u;
+  return mat4x4f(qv[e], qv[e + 4u], qv[e + 8u], qv[e + 12u]);
+}
+
+// One invocation per (pair x, 4-row strip): W[strip, tile(x)] ← W[strip, tile(x)]·q[x] in place, for
+// W = av with params.rows rows (a multiple of 4) and leading dimension params.ld.
+@compute @workgroup_size(64)
+fn apply_cols(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let np = params.nblk / 2u;
-  var t = wid.y * nwg.x + wid.x;
-  if (t >= np * (np + 1u) / 2u) { return; }
-  var xx = 0u;
-  loop {
-    let len = np - xx;
-    if (t < len) { break; }
-    t -= len;
-    xx++;
+  let t = gid.y * nwg.x * 64u + gid.x;
+  if (t >= np * (params.rows / 4u)) { return; }
+  let x = t % np;
+  let e0 = (t / np) * 4u * params.ld;
+  let bl = pair_of(x, params.step, params.nblk);
+  let nb4 = min(4u, params.ld);   // = 4; a bound the compiler cannot unroll (keeps lavapipe's JIT time down)
+  var u0 = mat4x4f(); var u1 = mat4x4f(); var u2 = mat4x4f(); var u3 = mat4x4f();
+  for (var kk = 0u; kk < nb4; kk++) {
+    // M(U_j) += M(q_kj)·M(W_k)
+    let w = load_a(e0 + gidx(bl, kk * 4u), params.ld);
+    u0 += load_q(x, kk, 0u) * w;
+    u1 += load_q(x, kk, 1u) * w;
+    u2 += load_q(x, kk, 2u) * w;
+    u3 += load_q(x, kk, 3u) * w;
   }
-  let yy = xx + t;
-  let bx = pair_of(xx, params.step, params.nblk);
-  let by = pair_of(yy, params.step, params.nblk);
-  for (var i = 0u; i < 4u; i++) {
-    let e = lid + 256u * i;
-    S[e] = a[gidx(bx, e / T) * params.ld + gidx(by, e % T)];
-    X2[e] = q[xx * 1024u + e];
-    Y2[e] = q[yy * 1024u + e];
-  }
-  workgroupBarrier();
-  let r0 = (lid / H) * 2u;
-  let c0 = (lid % H) * 2u;
-  // Qs = q[X]ᵀ·S
-  var t00 = 0.0; var t01 = 0.0; var t10 = 0.0; var t11 = 0.0;
-  for (var k = 0u; k < T; k++) {
-    let qa = X2[k * T + r0];
-    let qb = X2[k * T + r0 + 1u];
-    let sa = S[k * T + c0];
-    let sb = S[k * T + c0 + 1u];
-    t00 += qa * sa; t01 += qa * sb; t10 += qb * sa; t11 += qb * sb;
-  }
-  Qs[r0 * T + c0] = t00; Qs[r0 * T + c0 + 1u] = t01;
-  Qs[(r0 + 1u) * T + c0] = t10; Qs[(r0 + 1u) * T + c0 + 1u] = t11;
-  workgroupBarrier();
-  // result = Qs·q[Y]
-  var o00 = 0.0; var o01 = 0.0; var o10 = 0.0; var o11 = 0.0;
-  for (var k = 0u; k < T; k++) {
-    let ta = Qs[r0 * T + k];
-    let tb = Qs[(r0 + 1u) * T + k];
-    let ya = Y2[k * T + c0];
-    let yb = Y2[k * T + c0 + 1u];
-    o00 += ta * ya; o01 += ta * yb; o10 += tb * ya; o11 += tb * yb;
-  }
-  if (xx != yy) {
-    let gr0 = gidx(bx, r0); let gr1 = gidx(bx, r0 + 1u);
-    let gc0 = gidx(by, c0); let gc1 = gidx(by, c0 + 1u);
-    let ld = params.ld;
-    a[gr0 * ld + gc0] = o00; a[gr0 * ld + gc1] = o01; a[gr1 * ld + gc0] = o10; a[gr1 * ld + gc1] = o11;
-    a[gc0 * ld + gr0] = o00; a[gc1 * ld + gr0] = o01; a[gc0 * ld + gr1] = o10; a[gc1 * ld + gr1] = o11;
-  } else {
-    S[r0 * T + c0] = o00; S[r0 * T + c0 + 1u] = o01;
-    S[(r0 + 1u) * T + c0] = o10; S[(r0 + 1u) * T + c0 + 1u] = o11;
-    workgroupBarrier();
-    for (var i = 0u; i < 4u; i++) {
-      let e = lid + 256u * i;
-      let r = e / T;
-      let c = e % T;
-      a[gidx(bx, r) * params.ld + gidx(bx, c)] = 0.5 * (S[e] + S[c * T + r]);
-    }
-  }
+  store_a(e0 + gidx(bl, 0u), params.ld, u0);
+  store_a(e0 + gidx(bl, 4u), params.ld, u1);
+  store_a(e0 + gidx(bl, 8u), params.ld, u2);
+  store_a(e0 + gidx(bl, 12u), params.ld, u3);
 }
 
-// One workgroup per (pair x = wid.x, 32-row panel wid.y): W[panel, tile] ← W[panel, tile]·q[x], in place,
-// for W = a with params.rows rows and leading dimension params.ld.
-@compute @workgroup_size(256)
-fn apply_cols(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let x = wid.x;
-  let row0 = wid.y * T;
+// One invocation per (pair x, 4-column strip): A[tile(x), strip] ← q[x]ᵀ·A[tile(x), strip] in place
+// (A = av, params.rows columns, a multiple of 4, leading dimension params.ld).
+@compute @workgroup_size(64)
+fn apply_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let np = params.nblk / 2u;
+  let t = gid.y * nwg.x * 64u + gid.x;
+  if (t >= np * (params.rows / 4u)) { return; }
+  let x = t % np;
+  let c0 = (t / np) * 4u;
   let bl = pair_of(x, params.step, params.nblk);
-  for (var i = 0u; i < 4u; i++) {
-    let e = lid + 256u * i;
-    let r = row0 + e / T;
-    S[e] = select(0.0, a[r * params.ld + gidx(bl, e % T)], r < params.rows);
-    X2[e] = q[x * 1024u + e];
+  let ld = params.ld;
+  let nb4 = min(4u, params.ld);   // = 4; a bound the compiler cannot unroll (keeps lavapipe's JIT time down)
+  var u0 = mat4x4f(); var u1 = mat4x4f(); var u2 = mat4x4f(); var u3 = mat4x4f();
+  for (var kk = 0u; kk < nb4; kk++) {
+    // U_i = Σ_k (qᵀ)_ik·A_k: M(U_i) += M(A_k)·transpose(M(q_ki)).
+    let w = load_a(gidx(bl, kk * 4u) * ld + c0, ld);
+    u0 += w * transpose(load_q(x, kk, 0u));
+    u1 += w * transpose(load_q(x, kk, 1u));
+    u2 += w * transpose(load_q(x, kk, 2u));
+    u3 += w * transpose(load_q(x, kk, 3u));
   }
-  workgroupBarrier();
-  let r0 = (lid / H) * 2u;
-  let c0 = (lid % H) * 2u;
-  var o00 = 0.0; var o01 = 0.0; var o10 = 0.0; var o11 = 0.0;
-  for (var k = 0u; k < T; k++) {
-    let wa = S[r0 * T + k];
-    let wb = S[(r0 + 1u) * T + k];
-    let qa = X2[k * T + c0];
-    let qb = X2[k * T + c0 + 1u];
-    o00 += wa * qa; o01 += wa * qb; o10 += wb * qa; o11 += wb * qb;
-  }
-  let gc0 = gidx(bl, c0);
-  let gc1 = gidx(bl, c0 + 1u);
-  let ra = row0 + r0;
-  if (ra < params.rows) { a[ra * params.ld + gc0] = o00; a[ra * params.ld + gc1] = o01; }
-  if (ra + 1u < params.rows) { a[(ra + 1u) * params.ld + gc0] = o10; a[(ra + 1u) * params.ld + gc1] = o11; }
+  store_a(gidx(bl, 0u) * ld + c0, ld, u0);
+  store_a(gidx(bl, 4u) * ld + c0, ld, u1);
+  store_a(gidx(bl, 8u) * ld + c0, ld, u2);
+  store_a(gidx(bl, 12u) * ld + c0, ld, u3);
 }
 
-// One workgroup per pair x: g[x] ← W[:, tile]ᵀ·W[:, tile] over params.rows rows of W = a.
-@compute @workgroup_size(256)
-fn gram_pairs(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let x = wid.x;
+// One invocation per (pair x, 4×4 block (bi, bj) of the Gram): g[x] ← W[:, tile]ᵀ·W[:, tile] over
+// params.rows rows (a multiple of 4) of W = av.
+@compute @workgroup_size(16)
+fn gram_pairs(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let np = params.nblk / 2u;
+  let t = gid.y * nwg.x * 16u + gid.x;
+  if (t >= np * 16u) { return; }
+  let x = t / 16u;
+  let bi = (t % 16u) / 4u;
+  let bj = t % 4u;
   let bl = pair_of(x, params.step, params.nblk);
-  let r0 = (lid / H) * 2u;
-  let c0 = (lid % H) * 2u;
-  var o00 = 0.0; var o01 = 0.0; var o10 = 0.0; var o11 = 0.0;
-  for (var row0 = 0u; row0 < params.rows; row0 += T) {
-    for (var i = 0u; i < 4u; i++) {
-      let e = lid + 256u * i;
-      let r = row0 + e / T;
-      S[e] = select(0.0, a[r * params.ld + gidx(bl, e % T)], r < params.rows);
-    }
-    workgroupBarrier();
-    for (var k = 0u; k < T; k++) {
-      let wa = S[k * T + r0];
-      let wb = S[k * T + r0 + 1u];
-      let va = S[k * T + c0];
-      let vb = S[k * T + c0 + 1u];
-      o00 += wa * va; o01 += wa * vb; o10 += wb * va; o11 += wb * vb;
-    }
-    workgroupBarrier();
+  let ci = gidx(bl, bi * 4u);
+  let cj = gidx(bl, bj * 4u);
+  let ld = params.ld;
+  var acc = mat4x4f();
+  for (var r = 0u; r < params.rows; r += 4u) {
+    // G_ij += B_iᵀ·B_j: M(G_ij) += M(B_j)·transpose(M(B_i)).
+    acc += load_a(r * ld + cj, ld) * transpose(load_a(r * ld + ci, ld));
   }
-  g[x * 1024u + r0 * T + c0] = o00; g[x * 1024u + r0 * T + c0 + 1u] = o01;
-  g[x * 1024u + (r0 + 1u) * T + c0] = o10; g[x * 1024u + (r0 + 1u) * T + c0 + 1u] = o11;
+  for (var c = 0u; c < 4u; c++) {
+    for (var rr = 0u; rr < 4u; rr++) {
+      g[x * TT + (bi * 4u + rr) * T + bj * 4u + c] = acc[rr][c];
+    }
+  }
 }
 
 // meas[i] ← Σ_{j≠i} a[i, j]² for rows i < params.n of the ld-wide a; one workgroup per row.
@@ -341,8 +287,8 @@ fn diag(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   if (i < params.n) { meas[i] = a[i * params.ld + i]; }
 }
 
-// out (params.rows × params.ld, the padded copy) ← src (params.rows × params.n, or n×n symmetrised when
-// params.step == 1), zero outside; with params.step == 2 out ← I instead. One thread an element.
+// out (params.rows × params.ld) ← src (params.nblk rows × params.n columns) zero-padded; params.step == 1:
+// src is n×n and is symmetrised, (S + Sᵀ)/2; params.step == 2: out ← I. One thread an element.
 @compute @workgroup_size(256)
 fn pad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let e = gid.y * nwg.x * 256u + gid.x;
@@ -352,7 +298,7 @@ fn pad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: 
   var v = 0.0;
   if (params.step == 2u) {
     v = select(0.0, 1.0, i == j);
-  } else if (j < params.n && i < params.rows) {
+  } else if (j < params.n && i < params.nblk) {
     v = src[i * params.n + j];
     if (params.step == 1u) { v = 0.5 * (v + src[j * params.n + i]); }
   }
@@ -371,7 +317,7 @@ fn gather_cols(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
 
 // out (params.n × params.rows) ← srcᵀ (src is params.rows × params.n). One thread an element.
 @compute @workgroup_size(256)
-fn transpose(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+fn transpose_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let e = gid.y * nwg.x * 256u + gid.x;
   if (e >= params.rows * params.n) { return; }
   let j = e / params.rows;

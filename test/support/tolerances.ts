@@ -17,3 +17,14 @@ export const GRADCHECK_REL = 1e-3;
 export const AUTOGRAD_FORWARD_REL = 1e-5;
 /** Row softmax and its backward: exp and a float32 tree sum over up to ~1000 terms. */
 export const SOFTMAX_REL = 1e-5;
+/** Jacobi eigh: ‖AU − UΛ‖_F/‖A‖_F and max |UᵀU − I| (float32 rotations over ~n/8 tile steps × sweeps). */
+export const EIGH_RESIDUAL = 1e-5;
+export const EIGH_ORTHO = 1e-5;
+/** Jacobi eigh: ‖λ − λ_ref‖/‖λ_ref‖ against the float64 cyclic Jacobi (or a constructed spectrum). */
+export const EIGH_VALUES_REL = 1e-5;
+/** Jacobi eigh: ‖u_k − ±u_ref,k‖ ≤ EIGH_VECTOR·‖A‖₂/gap_k for separated eigenvalues. */
+export const EIGH_VECTOR = 1e-5;
+/** One-sided Jacobi SVD: ‖A − UΣVᵀ‖/‖A‖, max |UᵀU − I| and |VᵀV − I|, σ vs float64. */
+export const SVD_RECON = 1e-5;
+export const SVD_ORTHO = 1e-5;
+export const SVD_VALUES_REL = 1e-5;

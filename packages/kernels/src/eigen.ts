@@ -6,15 +6,31 @@
 import type { Gpu } from './device.ts';
 import type { GpuBuffer } from './buffers.ts';
 import { reduce } from './reduce.ts';
-import { JACOBI_TILE, jacobiLayout, jacobiSymStep, jacobiOneSidedStep, offdiagRows, colSumsq, diagonal, padMatrix, identity, gatherCols, transposeMatrix, type JacobiLayout, type PairSolve } from './jacobi.ts';
+import { JACOBI_TILE, jacobiLayout, jacobiTiles, jacobiSymStep, jacobiOneSidedStep, offdiagRows, colSumsq, extractDiagonal, padMatrix, setIdentity, gatherCols, transposeMatrix, type JacobiLayout, type PairSolve } from './jacobi.ts';
 
 export interface JacobiOptions {
   /** Stop when the convergence measure ≤ tol: eigh: ‖off(VᵀAV)‖_F/‖A‖_F; svd: max column cosine. */
   tol?: number;
   /** Upper bound on sweeps (default 30). */
   maxSweeps?: number;
-  /** Upper bound on the sweeps of each 32×32 pair solve (default 12). */
+  /** Upper bound on the sweeps of each 16×16 pair solve (default 12). */
   innerSweeps?: number;
+}
+
+export interface EighOptions extends JacobiOptions {
+  /** Caller-owned outputs (else pooled buffers are allocated): vectors n×n, values n. */
+  out?: { vectors?: GpuBuffer; values?: GpuBuffer };
+}
+
+export interface SvdOptions extends JacobiOptions {
+  /** Caller-owned outputs: u m×r, v n×r, values r (r = min(m, n)). */
+  out?: { u?: GpuBuffer; v?: GpuBuffer; values?: GpuBuffer };
+}
+
+function output(gpu: Gpu, given: GpuBuffer | undefined, length: number, label: string): GpuBuffer {
+  if (!given) return gpu.alloc(length, label);
+  if (given.length < length) throw new RangeError(`${label}: output '${given.label}' holds ${given.length} elements, fewer than ${length}`);
+  return given;
 }
 
 export interface EighResult {
@@ -86,7 +102,7 @@ function descending(values: ArrayLike<number>, n: number): Uint32Array {
  * disjoint 32×32 pair tiles at once (in workgroup memory) and applying their rotations to A and V.
  * A is not modified. n ≤ jacobiMaxSize(gpu) (5792 on a 128 MiB binding limit).
  */
-export async function eigh(gpu: Gpu, a: GpuBuffer, n: number, opts: JacobiOptions = {}): Promise<EighResult> {
+export async function eigh(gpu: Gpu, a: GpuBuffer, n: number, opts: EighOptions = {}): Promise<EighResult> {
   const o = { ...DEFAULTS, ...opts };
   const L = jacobiLayout(n);
   checkSize(gpu, 'eigh', L);
@@ -94,11 +110,11 @@ export async function eigh(gpu: Gpu, a: GpuBuffer, n: number, opts: JacobiOption
   const t0 = performance.now();
   const A = gpu.alloc(L.npad * L.npad, 'eigh-a');
   const V = gpu.alloc(L.npad * L.npad, 'eigh-v');
-  const q = gpu.alloc(L.pairs * JACOBI_TILE * JACOBI_TILE, 'eigh-q');
+  const q = gpu.alloc(jacobiTiles(L), 'eigh-q');
   const meas = gpu.alloc(L.npad, 'eigh-meas');
   const scalar = gpu.alloc(1, 'eigh-scalar');
   padMatrix(gpu, a, n, n, A, L.npad, true);
-  identity(gpu, V, L.npad);
+  setIdentity(gpu, V, L.npad);
   reduce(gpu, 'sumsq', A, scalar, L.npad * L.npad);
   const fro = Math.sqrt(await readScalar(gpu, scalar));
   let sweeps = 0;
@@ -121,15 +137,16 @@ export async function eigh(gpu: Gpu, a: GpuBuffer, n: number, opts: JacobiOption
       if (off < 1e-4 && off > 0.5 * prev) break;
     }
   }
-  diagonal(gpu, A, n, L.npad, meas);
+  extractDiagonal(gpu, A, n, L.npad, meas);
   const diag = await gpu.read(meas, n);
   const order = descending(diag, n);
   const values = Float32Array.from(order, (i) => diag[i]);
   const perm = gpu.upload(order, 'eigh-perm');
   const ones = gpu.upload(new Float32Array(n).fill(1), 'eigh-ones');
-  const vectors = gpu.alloc(n * n, 'eigh-vectors');
+  const vectors = output(gpu, opts.out?.vectors, n * n, 'eigh-vectors');
   gatherCols(gpu, V, L.npad, n, n, perm, ones, vectors);
-  const valuesBuffer = gpu.upload(values, 'eigh-values');
+  const valuesBuffer = output(gpu, opts.out?.values, n, 'eigh-values');
+  gpu.write(valuesBuffer, values);
   for (const b of [A, V, q, meas, scalar, perm, ones]) b.release();
   await gpu.sync();
   return {
@@ -152,14 +169,14 @@ export async function eigh(gpu: Gpu, a: GpuBuffer, n: number, opts: JacobiOption
  * Thin SVD of the m×n row-major A by one-sided block Jacobi (Hestenes): column pairs of W = A·V are
  * rotated until orthogonal, σ_j = ‖W e_j‖, U = W·diag(1/σ). m < n goes through Aᵀ. A is not modified.
  */
-export async function svd(gpu: Gpu, a: GpuBuffer, m: number, n: number, opts: JacobiOptions = {}): Promise<SvdResult> {
+export async function svd(gpu: Gpu, a: GpuBuffer, m: number, n: number, opts: SvdOptions = {}): Promise<SvdResult> {
   if (!Number.isInteger(m) || m < 1) throw new RangeError(`svd: m must be a positive integer, got ${m}`);
   if (a.length < m * n) throw new RangeError(`svd: '${a.label}' holds ${a.length} elements, fewer than m·n = ${m * n}`);
   if (m < n) {
     const at = gpu.alloc(m * n, 'svd-transpose');
     transposeMatrix(gpu, a, m, n, at);
     try {
-      const r = await svd(gpu, at, n, m, opts);
+      const r = await svd(gpu, at, n, m, { ...opts, out: opts.out && { u: opts.out.v, v: opts.out.u, values: opts.out.values } });
       return { ...r, m, n, u: r.v, v: r.u };
     } finally {
       at.release();
@@ -167,16 +184,17 @@ export async function svd(gpu: Gpu, a: GpuBuffer, m: number, n: number, opts: Ja
   }
   const o = { ...DEFAULTS, ...opts };
   const L = jacobiLayout(n);
-  checkSize(gpu, 'svd', L, Math.max(m, L.npad));
+  checkSize(gpu, 'svd', L, Math.max(Math.ceil(m / JACOBI_TILE) * JACOBI_TILE, L.npad));
   const t0 = performance.now();
-  const W = gpu.alloc(m * L.npad, 'svd-w');
+  const mpad = Math.ceil(m / JACOBI_TILE) * JACOBI_TILE;
+  const W = gpu.alloc(mpad * L.npad, 'svd-w');
   const V = gpu.alloc(L.npad * L.npad, 'svd-v');
-  const q = gpu.alloc(L.pairs * JACOBI_TILE * JACOBI_TILE, 'svd-q');
-  const g = gpu.alloc(L.pairs * JACOBI_TILE * JACOBI_TILE, 'svd-g');
+  const q = gpu.alloc(jacobiTiles(L), 'svd-q');
+  const g = gpu.alloc(jacobiTiles(L), 'svd-g');
   const meas = gpu.alloc(Math.max(L.npad, L.pairs), 'svd-meas');
   const scalar = gpu.alloc(1, 'svd-scalar');
-  padMatrix(gpu, a, m, n, W, L.npad);
-  identity(gpu, V, L.npad);
+  padMatrix(gpu, a, m, n, W, L.npad, false, mpad);
+  setIdentity(gpu, V, L.npad);
   colSumsq(gpu, W, m, n, L.npad, meas);
   reduce(gpu, 'max', meas, scalar, n);
   const maxsq = await readScalar(gpu, scalar);
@@ -185,7 +203,7 @@ export async function svd(gpu: Gpu, a: GpuBuffer, m: number, n: number, opts: Ja
   let sweeps = 0;
   let off = maxsq > 0 ? Infinity : 0;
   while (off > o.tol && sweeps < o.maxSweeps) {
-    for (let step = 0; step < L.steps; step++) jacobiOneSidedStep(gpu, L, W, m, V, q, g, meas, step, solve);
+    for (let step = 0; step < L.steps; step++) jacobiOneSidedStep(gpu, L, W, mpad, V, q, g, meas, step, solve);
     sweeps++;
     reduce(gpu, 'max', meas, scalar, L.pairs);
     const prev = off;
@@ -201,11 +219,12 @@ export async function svd(gpu: Gpu, a: GpuBuffer, m: number, n: number, opts: Ja
   const perm = gpu.upload(order, 'svd-perm');
   const scale = gpu.upload(inv, 'svd-scale');
   const ones = gpu.upload(new Float32Array(n).fill(1), 'svd-ones');
-  const u = gpu.alloc(m * n, 'svd-u');
-  const v = gpu.alloc(n * n, 'svd-v');
+  const u = output(gpu, opts.out?.u, m * n, 'svd-u');
+  const v = output(gpu, opts.out?.v, n * n, 'svd-v');
   gatherCols(gpu, W, L.npad, m, n, perm, scale, u);
   gatherCols(gpu, V, L.npad, n, n, perm, ones, v);
-  const valuesBuffer = gpu.upload(values, 'svd-values');
+  const valuesBuffer = output(gpu, opts.out?.values, n, 'svd-values');
+  gpu.write(valuesBuffer, values);
   for (const b of [W, V, q, g, meas, scalar, perm, scale, ones]) b.release();
   await gpu.sync();
   return {

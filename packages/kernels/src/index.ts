@@ -28,3 +28,6 @@ export * from './im2col.ts';
 export * from './im2col.ref.ts';
 export * from './gemm.ts';
 export * from './gemm.ref.ts';
+export * from './jacobi.ts';
+export * from './jacobi.ref.ts';
+export * from './eigen.ts';

@@ -6,27 +6,26 @@ import type { Gpu } from './device.ts';
 import type { GpuBuffer } from './buffers.ts';
 import { defineKernel, type Vec3 } from './kernel.ts';
 
-/** Index block width: a round-robin step pairs 16-index blocks, so one pair owns a 32×32 tile. */
-export const JACOBI_BLOCK = 16;
+/** Index block width: a round-robin step pairs 8-index blocks, so one pair owns a 16×16 tile. */
+export const JACOBI_BLOCK = 8;
 export const JACOBI_TILE = 2 * JACOBI_BLOCK;
 
 const params = ['n', 'ld', 'rows', 'nblk', 'step', 'inner', 'tiny', 'eps'] as const;
 type P = (typeof params)[number];
-const WG: Vec3 = [256, 1, 1];
-const def = (entry: string, bindings: Record<string, 'read' | 'read_write'>) => defineKernel({ name: `jacobi_${entry}`, file: 'jacobi', entry, bindings, params, workgroupSize: WG });
+const def = (entry: string, bindings: Record<string, 'read' | 'read_write'>, wg = 256) => defineKernel({ name: `jacobi_${entry}`, file: 'jacobi', entry, bindings, params, workgroupSize: [wg, 1, 1] as Vec3 });
 
 const K = {
-  solveSym: def('solve_sym', { a: 'read_write', q: 'read_write' }),
-  solveGram: def('solve_gram', { q: 'read_write', g: 'read_write', meas: 'read_write' }),
-  applySym: def('apply_sym', { a: 'read_write', q: 'read_write' }),
-  applyCols: def('apply_cols', { a: 'read_write', q: 'read_write' }),
-  gramPairs: def('gram_pairs', { a: 'read_write', g: 'read_write' }),
+  solveSym: def('solve_sym', { a: 'read_write', q: 'read_write' }, 16),
+  applyRows: def('apply_rows', { av: 'read_write', qv: 'read_write' }, 64),
+  solveGram: def('solve_gram', { q: 'read_write', g: 'read_write', meas: 'read_write' }, 16),
+    applyCols: def('apply_cols', { av: 'read_write', qv: 'read_write' }, 64),
+  gramPairs: def('gram_pairs', { av: 'read_write', g: 'read_write' }, 16),
   offdiagRows: def('offdiag_rows', { a: 'read_write', meas: 'read_write' }),
   colSumsq: def('col_sumsq', { a: 'read_write', meas: 'read_write' }),
   diag: def('diag', { a: 'read_write', meas: 'read_write' }),
   pad: def('pad', { src: 'read', out: 'read_write' }),
   gatherCols: def('gather_cols', { src: 'read', out: 'read_write', perm: 'read', sc: 'read' }),
-  transpose: def('transpose', { src: 'read', out: 'read_write' }),
+  transpose: def('transpose_rows', { src: 'read', out: 'read_write' }),
 };
 
 /** Every kernel of the family, e.g. to compile them ahead of a timed run. */
@@ -52,6 +51,10 @@ function p(v: Partial<Record<P, number>>): Record<P, number> {
 }
 
 const flat = (count: number) => Math.ceil(count / 256);
+const flat16 = (count: number) => Math.ceil(count / 16);
+const flat64 = (count: number) => Math.ceil(count / 64);
+/** Elements of the rotation (and Gram) buffer: one 16×16 tile a pair. */
+export const jacobiTiles = (L: JacobiLayout) => L.pairs * JACOBI_TILE * JACOBI_TILE;
 
 /** Thresholds of the 32×32 pair solves: skip a rotation when |s_pq| ≤ max(tiny, eps·√|s_pp·s_qq|). */
 export interface PairSolve {
@@ -63,14 +66,16 @@ export interface PairSolve {
 /** Two-sided step on the padded symmetric A (npad×npad): q[x] ← eig of each pair tile, A ← JᵀAJ, V ← VJ. */
 export function jacobiSymStep(gpu: Gpu, L: JacobiLayout, a: GpuBuffer, v: GpuBuffer | null, q: GpuBuffer, step: number, s: PairSolve): void {
   const pr = p({ ld: L.npad, rows: L.npad, nblk: L.nblk, step, inner: s.inner, tiny: s.tiny, eps: s.eps });
-  K.solveSym.run(gpu, { bind: { a, q }, params: pr, workgroups: L.pairs });
-  K.applySym.run(gpu, { bind: { a, q }, params: pr, workgroups: (L.pairs * (L.pairs + 1)) / 2 });
+  K.solveSym.run(gpu, { bind: { a, q }, params: pr, workgroups: flat16(L.pairs) });
+  applyCols(gpu, L, a, L.npad, q, step);
+  K.applyRows.run(gpu, { bind: { av: a, qv: q }, params: pr, workgroups: flat64(L.pairs * (L.npad / 4)) });
   if (v) applyCols(gpu, L, v, L.npad, q, step);
 }
 
-/** W[:, tile(x)] ← W[:, tile(x)]·q[x] for every pair x of `step`; W has `rows` rows and leading dimension npad. */
+/** W[:, tile(x)] ← W[:, tile(x)]·q[x] for every pair x of `step`; W has `rows` rows (a multiple of 16) and leading dimension npad. */
 export function applyCols(gpu: Gpu, L: JacobiLayout, w: GpuBuffer, rows: number, q: GpuBuffer, step: number): void {
-  K.applyCols.run(gpu, { bind: { a: w, q }, params: p({ ld: L.npad, rows, nblk: L.nblk, step }), workgroups: [L.pairs, Math.ceil(rows / JACOBI_TILE), 1] });
+  if (rows % JACOBI_TILE) throw new RangeError(`jacobi applyCols: rows = ${rows} must be a multiple of ${JACOBI_TILE}`);
+  K.applyCols.run(gpu, { bind: { av: w, qv: q }, params: p({ ld: L.npad, rows, nblk: L.nblk, step }), workgroups: flat64(L.pairs * (rows / 4)) });
 }
 
 /**
@@ -79,8 +84,8 @@ export function applyCols(gpu: Gpu, L: JacobiLayout, w: GpuBuffer, rows: number,
  */
 export function jacobiOneSidedStep(gpu: Gpu, L: JacobiLayout, w: GpuBuffer, rows: number, v: GpuBuffer, q: GpuBuffer, g: GpuBuffer, meas: GpuBuffer, step: number, s: PairSolve): void {
   const pr = p({ ld: L.npad, rows, nblk: L.nblk, step, inner: s.inner, tiny: s.tiny, eps: s.eps });
-  K.gramPairs.run(gpu, { bind: { a: w, g }, params: pr, workgroups: L.pairs });
-  K.solveGram.run(gpu, { bind: { q, g, meas }, params: pr, workgroups: L.pairs });
+  K.gramPairs.run(gpu, { bind: { av: w, g }, params: pr, workgroups: L.pairs });
+  K.solveGram.run(gpu, { bind: { q, g, meas }, params: pr, workgroups: flat16(L.pairs) });
   applyCols(gpu, L, w, rows, q, step);
   applyCols(gpu, L, v, L.npad, q, step);
 }
@@ -96,19 +101,19 @@ export function colSumsq(gpu: Gpu, w: GpuBuffer, rows: number, n: number, ld: nu
 }
 
 /** meas[i] ← A[i, i] for i < n. */
-export function diagonal(gpu: Gpu, a: GpuBuffer, n: number, ld: number, meas: GpuBuffer): void {
+export function extractDiagonal(gpu: Gpu, a: GpuBuffer, n: number, ld: number, meas: GpuBuffer): void {
   K.diag.run(gpu, { bind: { a, meas }, params: p({ n, ld }), workgroups: flat(n) });
 }
 
-/** out (rows × ld) ← src (rows × n) zero-padded; `symmetrise` uses (S + Sᵀ)/2 of a square src. */
-export function padMatrix(gpu: Gpu, src: GpuBuffer, rows: number, n: number, out: GpuBuffer, ld: number, symmetrise = false): void {
-  K.pad.run(gpu, { bind: { src, out }, params: p({ n, ld, rows, step: symmetrise ? 1 : 0 }), workgroups: flat(rows * ld) });
+/** out (outRows × ld) ← src (rows × n) zero-padded; `symmetrise` uses (S + Sᵀ)/2 of a square src. */
+export function padMatrix(gpu: Gpu, src: GpuBuffer, rows: number, n: number, out: GpuBuffer, ld: number, symmetrise = false, outRows = rows): void {
+  K.pad.run(gpu, { bind: { src, out }, params: p({ n, ld, rows: outRows, nblk: rows, step: symmetrise ? 1 : 0 }), workgroups: flat(outRows * ld) });
 }
 
 /** out (n×n) ← I. */
-export function identity(gpu: Gpu, out: GpuBuffer, n: number): void {
+export function setIdentity(gpu: Gpu, out: GpuBuffer, n: number): void {
   const unused = gpu.alloc(64, 'jacobi-unused'); // src is not read in this mode, but must not alias out
-  K.pad.run(gpu, { bind: { src: unused, out }, params: p({ n, ld: n, rows: n, step: 2 }), workgroups: flat(n * n) });
+  K.pad.run(gpu, { bind: { src: unused, out }, params: p({ n, ld: n, rows: n, nblk: n, step: 2 }), workgroups: flat(n * n) });
   unused.release();
 }
 
