@@ -28,3 +28,21 @@ export const EIGH_VECTOR = 1e-5;
 export const SVD_RECON = 1e-5;
 export const SVD_ORTHO = 1e-5;
 export const SVD_VALUES_REL = 1e-5;
+/** Group norm forward (out, mean, rstd): per-group float32 sums of ≤ ~10⁴ terms, then one affine map. */
+export const NORM_REL = 1e-6;
+/** Group norm backward (dx, dγ, dβ): dx is a difference of O(1) terms (cancellation in tiny groups). */
+export const NORM_GRAD_REL = 1e-5;
+/** Group norm forward with |mean|/std = 2000: the corrected two-pass keeps it near float32 rounding. */
+export const NORM_SHIFTED_REL = 1e-5;
+/** 2× resampling: ≤ 16 products a sum. */
+export const RESAMPLE_REL = 1e-6;
+/** Noise embeddings: exact phase reduction, then cos/sin of |angle| ≤ π. */
+export const EMBEDDING_REL = 1e-6;
+/** Positional embedding with c_noise up to 1000: float32 frequencies (≈ 1 ulp) times |x·ω| ≤ 1000 rad. */
+export const EMBEDDING_LARGE_ARG_REL = 1e-4;
+/** Adam state (param, m, v) after a few float32 steps vs float64. */
+export const ADAM_REL = 1e-6;
+/** The change param − param0 (or ema − ema0) of size ~lr: float32 storage of param limits it to ~3e-8/lr. */
+export const ADAM_UPDATE_REL = 3e-4;
+/** EMA: one lerp. */
+export const EMA_REL = 1e-6;

@@ -5,16 +5,23 @@ import type { GpuBuffer } from './buffers.ts';
 import { defineKernel, type BindingValue } from './kernel.ts';
 
 const WG = 256;
-const params = ['n', 'lr', 'beta1', 'beta2', 'one_minus_beta1', 'one_minus_beta2', 'eps', 'inv_bc1', 'inv_sqrt_bc2', 'grad_scale', 'max_norm', 'weight_decay', 'ema_weight'] as const;
+const params = ['n', 'first', 'lr', 'beta1', 'beta2', 'one_minus_beta1', 'one_minus_beta2', 'eps', 'inv_bc1', 'inv_sqrt_bc2', 'grad_scale', 'max_norm', 'weight_decay', 'ema_weight'] as const;
 type Params = Record<(typeof params)[number], number>;
+const adamOverrides = { CLIP: 0, SANITIZE: 0 };
 const adamKernel = defineKernel({
   name: 'adam_step', file: 'adam', entry: 'adam',
   bindings: { out_param: 'read_write', grad: 'read', out_m: 'read_write', out_v: 'read_write', norm_sq: 'read' },
-  params, overrides: { CLIP: 0, SANITIZE: 0 }, workgroupSize: [WG, 1, 1],
+  params, overrides: adamOverrides, workgroupSize: [WG, 1, 1],
+});
+const adam4Kernel = defineKernel({
+  name: 'adam_step4', file: 'adam', entry: 'adam4',
+  bindings: { out_param4: 'read_write', grad4: 'read', out_m4: 'read_write', out_v4: 'read_write', norm_sq: 'read' },
+  params, overrides: adamOverrides, workgroupSize: [WG, 1, 1],
 });
 const emaKernel = defineKernel({ name: 'adam_ema', file: 'adam', entry: 'ema', bindings: { param: 'read', out_ema: 'read_write' }, params, workgroupSize: [WG, 1, 1] });
+const ema4Kernel = defineKernel({ name: 'adam_ema4', file: 'adam', entry: 'ema4', bindings: { param4: 'read', out_ema4: 'read_write' }, params, workgroupSize: [WG, 1, 1] });
 
-const ZERO: Params = { n: 0, lr: 0, beta1: 0, beta2: 0, one_minus_beta1: 0, one_minus_beta2: 0, eps: 0, inv_bc1: 0, inv_sqrt_bc2: 0, grad_scale: 1, max_norm: 0, weight_decay: 0, ema_weight: 0 };
+const ZERO: Params = { n: 0, first: 0, lr: 0, beta1: 0, beta2: 0, one_minus_beta1: 0, one_minus_beta2: 0, eps: 0, inv_bc1: 0, inv_sqrt_bc2: 0, grad_scale: 1, max_norm: 0, weight_decay: 0, ema_weight: 0 };
 
 export interface AdamBuffers {
   param: GpuBuffer; // updated in place
@@ -43,8 +50,18 @@ function panelSize(gpu: Gpu): number {
   return Math.floor(gpu.limits.maxStorageBufferBindingSize / 4 / 64) * 64;
 }
 
-function panel(b: GpuBuffer, offset: number, length: number, whole: boolean): BindingValue {
-  return whole ? b : { buffer: b, offset, length };
+/**
+ * Splits n elements into panels within the binding limit; in each, the first ⌊len/4⌋·4 elements go to
+ * the vec4 entry (`vec`) and a tail of 1–3 elements to the scalar entry (`tail`, from element `first`).
+ */
+function panels(gpu: Gpu, n: number, vec: (at: (b: GpuBuffer) => BindingValue, quads: number) => void, tail: (at: (b: GpuBuffer) => BindingValue, first: number, len: number) => void): void {
+  const chunk = panelSize(gpu);
+  for (let off = 0; off < n; off += chunk) {
+    const len = Math.min(chunk, n - off);
+    const quads = Math.floor(len / 4);
+    if (quads > 0) vec((b) => ({ buffer: b, offset: off, length: 4 * quads }), quads);
+    if (4 * quads < len) tail((b) => ({ buffer: b, offset: off, length: len }), 4 * quads, len);
+  }
 }
 
 function need(what: string, n: number, bufs: Record<string, GpuBuffer>): void {
@@ -80,30 +97,24 @@ export function adamStep(gpu: Gpu, b: AdamBuffers, o: AdamOptions): void {
     weight_decay: o.weightDecay ?? 0,
   };
   const overrides = { CLIP: o.clip ? 1 : 0, SANITIZE: o.sanitize ? 1 : 0 };
-  const chunk = panelSize(gpu);
-  const whole = n <= chunk;
-  for (let off = 0; off < n; off += chunk) {
-    const len = Math.min(chunk, n - off);
-    adamKernel.run(gpu, {
-      bind: {
-        out_param: panel(b.param, off, len, whole), grad: panel(b.grad, off, len, whole), out_m: panel(b.m, off, len, whole), out_v: panel(b.v, off, len, whole),
-        norm_sq: o.clip ? o.clip.normSq : panel(b.grad, off, len, whole), // unused without clipping
-      },
-      params: { ...p, n: len }, overrides, workgroups: Math.ceil(len / WG),
-    });
-  }
+  const normSq = (at: (b: GpuBuffer) => BindingValue): BindingValue => (o.clip ? o.clip.normSq : at(b.grad)); // unused without clipping
+  panels(
+    gpu, n,
+    (at, quads) => adam4Kernel.run(gpu, { bind: { out_param4: at(b.param), grad4: at(b.grad), out_m4: at(b.m), out_v4: at(b.v), norm_sq: normSq(at) }, params: { ...p, n: 4 * quads }, overrides, workgroups: Math.ceil(quads / WG) }),
+    (at, first, len) => adamKernel.run(gpu, { bind: { out_param: at(b.param), grad: at(b.grad), out_m: at(b.m), out_v: at(b.v), norm_sq: normSq(at) }, params: { ...p, n: len, first }, overrides, workgroups: 1 }),
+  );
 }
 
 /** ema ← β·ema + (1 − β)·param (1 − β taken in float64), in place; in panels over the binding limit. */
 export function emaUpdate(gpu: Gpu, ema: GpuBuffer, param: GpuBuffer, beta: number, n = ema.length): void {
   need('emaUpdate', n, { ema, param });
   if (!(beta >= 0 && beta <= 1)) throw new RangeError(`emaUpdate: beta = ${beta} must be in [0, 1]`);
-  const chunk = panelSize(gpu);
-  const whole = n <= chunk;
-  for (let off = 0; off < n; off += chunk) {
-    const len = Math.min(chunk, n - off);
-    emaKernel.run(gpu, { bind: { param: panel(param, off, len, whole), out_ema: panel(ema, off, len, whole) }, params: { ...ZERO, n: len, ema_weight: 1 - beta }, workgroups: Math.ceil(len / WG) });
-  }
+  const w = 1 - beta;
+  panels(
+    gpu, n,
+    (at, quads) => ema4Kernel.run(gpu, { bind: { param4: at(param), out_ema4: at(ema) }, params: { ...ZERO, n: 4 * quads, ema_weight: w }, workgroups: Math.ceil(quads / WG) }),
+    (at, first, len) => emaKernel.run(gpu, { bind: { param: at(param), out_ema: at(ema) }, params: { ...ZERO, n: len, first, ema_weight: w }, workgroups: 1 }),
+  );
 }
 
 /**

@@ -5,3 +5,7 @@ import { reduceBenches } from './reduce.bench.ts';
 import { randomBenches } from './random.bench.ts';
 
 export const allBenches: BenchCase[] = [...elementwiseBenches, ...reduceBenches, ...randomBenches];
+import { normBenches } from './norm.bench.ts';
+allBenches.push(...normBenches);
+import { adamBenches } from './adam.bench.ts';
+allBenches.push(...adamBenches);

@@ -4,21 +4,31 @@ import type { Gpu } from './device.ts';
 import type { GpuBuffer } from './buffers.ts';
 import { defineKernel } from './kernel.ts';
 
-const params = ['batch', 'channels', 'groups', 'hw', 'eps'] as const;
+const params = ['batch', 'channels', 'groups', 'hw', 'eps', 'silu', 'accumulate'] as const;
 const forwardKernel = defineKernel({
   name: 'group_norm_forward', file: 'norm', entry: 'forward',
   bindings: { x: 'read', gamma: 'read', beta: 'read', out: 'read_write', out_mean: 'read_write', out_rstd: 'read_write' },
-  params, overrides: { FUSE_SILU: 0 }, workgroupSize: [256, 1, 1],
+  params, workgroupSize: [256, 1, 1],
 });
 const backwardKernel = defineKernel({
   name: 'group_norm_backward', file: 'norm', entry: 'backward',
   bindings: { x: 'read', dy: 'read', gamma: 'read', beta: 'read', mean: 'read', rstd: 'read', out: 'read_write', out_partial: 'read_write' },
-  params, overrides: { FUSE_SILU: 0 }, workgroupSize: [256, 1, 1],
+  params, workgroupSize: [256, 1, 1],
+});
+const forward4Kernel = defineKernel({
+  name: 'group_norm_forward4', file: 'norm', entry: 'forward4',
+  bindings: { x4: 'read', gamma: 'read', beta: 'read', out4: 'read_write', out_mean: 'read_write', out_rstd: 'read_write' },
+  params, workgroupSize: [256, 1, 1],
+});
+const backward4Kernel = defineKernel({
+  name: 'group_norm_backward4', file: 'norm', entry: 'backward4',
+  bindings: { x4: 'read', dy4: 'read', gamma: 'read', beta: 'read', mean: 'read', rstd: 'read', out4: 'read_write', out_partial: 'read_write' },
+  params, workgroupSize: [256, 1, 1],
 });
 const paramGradKernel = defineKernel({
   name: 'group_norm_param_grad', file: 'norm', entry: 'param_grad',
   bindings: { partial: 'read', out_dgamma: 'read_write', out_dbeta: 'read_write' },
-  params, overrides: { ACCUMULATE: 0 }, workgroupSize: [64, 1, 1],
+  params, workgroupSize: [64, 1, 1],
 });
 
 /** An NCHW activation split into `groups` groups of channels (channels % groups === 0). */
@@ -67,17 +77,23 @@ function check(s: GroupNormShape, bufs: Record<string, GpuBuffer>): { n: number;
   const n = batch * channels * height * width;
   const need: Record<string, number> = { x: n, dy: n, out: n, dx: n, gamma: channels, beta: channels, dgamma: channels, dbeta: channels, mean: batch * groups, rstd: batch * groups };
   for (const [k, b] of Object.entries(bufs)) if (b.length < need[k]) throw new RangeError(`groupNorm: '${k}' (${b.label}) holds ${b.length} elements, needs ${need[k]}`);
-  return { n, p: { batch, channels, groups, hw: height * width, eps: 0 } };
+  return { n, p: { batch, channels, groups, hw: height * width, eps: 0, silu: 0, accumulate: 0 } };
 }
 
-/** out = γ·(x − mean)/√(var + eps) + β per (b, group) (then SiLU if fuseSilu); writes mean and rstd for the backward. */
+/** The first n elements of b, for the vec4 entry points (n is a multiple of 4 there). */
+const head = (b: GpuBuffer, n: number) => ({ buffer: b, offset: 0, length: n });
+
+/**
+ * out = γ·(x − mean)/√(var + eps) + β per (b, group) (then SiLU if fuseSilu); writes mean and rstd for
+ * the backward. A thread handles vec4s when H·W % 4 = 0.
+ */
 export function groupNorm(gpu: Gpu, b: GroupNormBuffers, shape: GroupNormShape, opts: GroupNormOptions = {}): void {
-  const { p } = check(shape, { ...b });
+  const { n, p } = check(shape, { ...b });
   p.eps = opts.eps ?? 1e-5;
-  forwardKernel.run(gpu, {
-    bind: { x: b.x, gamma: b.gamma, beta: b.beta, out: b.out, out_mean: b.mean, out_rstd: b.rstd },
-    params: p, overrides: { FUSE_SILU: opts.fuseSilu ? 1 : 0 }, workgroups: shape.batch * shape.groups,
-  });
+  p.silu = opts.fuseSilu ? 1 : 0;
+  const common = { params: p, workgroups: shape.batch * shape.groups };
+  if (p.hw % 4 === 0) forward4Kernel.run(gpu, { bind: { x4: head(b.x, n), gamma: b.gamma, beta: b.beta, out4: head(b.out, n), out_mean: b.mean, out_rstd: b.rstd }, ...common });
+  else forwardKernel.run(gpu, { bind: { x: b.x, gamma: b.gamma, beta: b.beta, out: b.out, out_mean: b.mean, out_rstd: b.rstd }, ...common });
 }
 
 /**
@@ -86,16 +102,18 @@ export function groupNorm(gpu: Gpu, b: GroupNormBuffers, shape: GroupNormShape, 
  * sum over b (deterministic, no atomics).
  */
 export function groupNormBackward(gpu: Gpu, b: GroupNormBackwardBuffers, shape: GroupNormShape, opts: GroupNormBackwardOptions = {}): void {
-  const { p } = check(shape, { ...b });
+  const { n, p } = check(shape, { ...b });
   p.eps = opts.eps ?? 1e-5;
+  p.silu = opts.fuseSilu ? 1 : 0;
+  p.accumulate = opts.accumulate ? 1 : 0;
   const partial = gpu.alloc(2 * shape.batch * shape.channels, 'group-norm-partial');
-  backwardKernel.run(gpu, {
-    bind: { x: b.x, dy: b.dy, gamma: b.gamma, beta: b.beta, mean: b.mean, rstd: b.rstd, out: b.dx, out_partial: partial },
-    params: p, overrides: { FUSE_SILU: opts.fuseSilu ? 1 : 0 }, workgroups: shape.batch * shape.groups,
-  });
+  const common = { params: p, workgroups: shape.batch * shape.groups };
+  const stats = { gamma: b.gamma, beta: b.beta, mean: b.mean, rstd: b.rstd, out_partial: partial };
+  if (p.hw % 4 === 0) backward4Kernel.run(gpu, { bind: { x4: head(b.x, n), dy4: head(b.dy, n), out4: head(b.dx, n), ...stats }, ...common });
+  else backwardKernel.run(gpu, { bind: { x: b.x, dy: b.dy, out: b.dx, ...stats }, ...common });
   paramGradKernel.run(gpu, {
     bind: { partial, out_dgamma: b.dgamma, out_dbeta: b.dbeta },
-    params: p, overrides: { ACCUMULATE: opts.accumulate ? 1 : 0 }, workgroups: Math.ceil(shape.channels / 64),
+    params: p, workgroups: Math.ceil(shape.channels / 64),
   });
   partial.release();
 }
