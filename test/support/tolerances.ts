@@ -46,3 +46,6 @@ export const ADAM_REL = 1e-6;
 export const ADAM_UPDATE_REL = 3e-4;
 /** EMA: one lerp. */
 export const EMA_REL = 1e-6;
+/** Randomised top-k: Ritz values vs float64 top-k, residual and 1 − |⟨u, u_ref⟩| of the Ritz vectors. */
+export const TOPK_VALUES_REL = 1e-5;
+export const TOPK_RESIDUAL = 1e-5;

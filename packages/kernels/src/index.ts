@@ -31,3 +31,4 @@ export * from './gemm.ref.ts';
 export * from './jacobi.ts';
 export * from './jacobi.ref.ts';
 export * from './eigen.ts';
+export * from './eigentopk.ts';
