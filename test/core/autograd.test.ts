@@ -1,5 +1,5 @@
 import { describe, it, beforeAll, expect } from 'vitest';
-import { getDevice, type Gpu, mapRef, axpbyRef, mulRef, broadcastMulRef, broadcastAddRef, expandRef, reduceRowsRef, sumOuterRef, softmaxRowsRef, siluRef, dropoutRef, groupNormRef, downsample2xRef, upsample2xRef, window2dRef, FIR_FILTER, BOX_FILTER } from '@gausslens/kernels';
+import { getDevice, type Gpu, mapRef, axpbyRef, mulRef, broadcastMulRef, broadcastAddRef, expandRef, reduceRowsRef, sumOuterRef, softmaxRowsRef, siluRef, dropoutRef, groupNormRef, downsample2xRef, upsample2xRef, window2dRef, FIR_FILTER, BOX_FILTER, gemmRef } from '@gausslens/kernels';
 import * as ag from '../../packages/core/src/autograd/index.ts';
 import { gradcheck, type GradCase } from './gradcheck.ts';
 
@@ -26,6 +26,44 @@ function concatRef(a: Float64Array, b: Float64Array, N: number, Ca: number, Cb: 
 function sliceRef(x: Float64Array, N: number, C: number, off: number, count: number, inner: number): Float64Array {
   const out = new Float64Array(N * count * inner);
   for (let n = 0; n < N; n++) out.set(x.subarray((n * C + off) * inner, (n * C + off + count) * inner), n * count * inner);
+  return out;
+}
+
+/** Single-head attention over qkv [N, 3C, HW] (blocks q, k, v), float64. */
+function attentionRef(qkv: Float64Array, N: number, C: number, HW: number): Float64Array {
+  const out = new Float64Array(N * C * HW);
+  for (let n = 0; n < N; n++) {
+    const base = n * 3 * C * HW;
+    const q = (c: number, i: number) => qkv[base + c * HW + i];
+    const k = (c: number, j: number) => qkv[base + (C + c) * HW + j];
+    const v = (c: number, j: number) => qkv[base + (2 * C + c) * HW + j];
+    for (let i = 0; i < HW; i++) {
+      const s = new Float64Array(HW);
+      for (let j = 0; j < HW; j++) for (let c = 0; c < C; c++) s[j] += (q(c, i) * k(c, j)) / Math.sqrt(C);
+      const p = softmaxRowsRef(s, 1, HW);
+      for (let c = 0; c < C; c++) for (let j = 0; j < HW; j++) out[(n * C + c) * HW + i] += v(c, j) * p[j];
+    }
+  }
+  return out;
+}
+
+/** Stride-1 zero-padded NCHW convolution with OIHW weights (float64 loops). */
+function conv2dRef(x: Float64Array, w: Float64Array, b: Float64Array | null, N: number, C: number, H: number, W: number, O: number, k: number, pad: number): Float64Array {
+  const [OH, OW] = [H + 2 * pad - k + 1, W + 2 * pad - k + 1];
+  const out = new Float64Array(N * O * OH * OW);
+  for (let n = 0; n < N; n++)
+    for (let o = 0; o < O; o++)
+      for (let y = 0; y < OH; y++)
+        for (let xx = 0; xx < OW; xx++) {
+          let acc = b ? b[o] : 0;
+          for (let c = 0; c < C; c++)
+            for (let ky = 0; ky < k; ky++)
+              for (let kx = 0; kx < k; kx++) {
+                const [sy, sx] = [y + ky - pad, xx + kx - pad];
+                if (sy >= 0 && sx >= 0 && sy < H && sx < W) acc += w[((o * C + c) * k + ky) * k + kx] * x[((n * C + c) * H + sy) * W + sx];
+              }
+          out[((n * O + o) * OH + y) * OW + xx] = acc;
+        }
   return out;
 }
 
@@ -68,6 +106,31 @@ const cases: GradCase[] = [
   ]),
   { name: 'window (crop)', inputs: [{ shape: [2, 3, 6, 5] }], forward: ([x]) => ag.window(x, 4, 3, 1, 1), reference: ([x]) => window2dRef(x, { planes: 6, inH: 6, inW: 5, outH: 4, outW: 3, offY: 1, offX: 1 }) },
   { name: 'window (zero-pad)', inputs: [{ shape: [2, 3, 3, 2] }], forward: ([x]) => ag.window(x, 5, 5, -1, -2), reference: ([x]) => window2dRef(x, { planes: 6, inH: 3, inW: 2, outH: 5, outW: 5, offY: -1, offX: -2 }) },
+  {
+    name: 'linear',
+    inputs: [{ shape: [5, 7] }, { shape: [4, 7] }, { shape: [4] }],
+    forward: ([x, w, b]) => ag.linear(x, w, b),
+    reference: ([x, w, b]) => gemmRef({ a: x, b: w, m: 5, n: 4, k: 7, transB: true, bias: b }),
+  },
+  {
+    name: 'conv1x1',
+    inputs: [{ shape: [3, 5, 2, 3] }, { shape: [4, 5] }, { shape: [4] }],
+    forward: ([x, w, b]) => ag.conv1x1(x, w, b),
+    reference: ([x, w, b]) => gemmRef({ a: w, b: x, m: 4, n: 6, k: 5, batch: 3, strideA: 0, bias: b, biasAxis: 'row' }),
+  },
+  {
+    name: 'conv2d 3×3 pad 1',
+    inputs: [{ shape: [3, 2, 5, 4] }, { shape: [4, 2, 3, 3] }, { shape: [4] }],
+    forward: ([x, w, b]) => ag.conv2d(x, w, b, 1),
+    reference: ([x, w, b]) => conv2dRef(x, w, b, 3, 2, 5, 4, 4, 3, 1),
+  },
+  {
+    name: 'conv2d 3×3 pad 3 (fused-resample padding), no bias',
+    inputs: [{ shape: [2, 3, 4, 4] }, { shape: [2, 3, 3, 3] }],
+    forward: ([x, w]) => ag.conv2d(x, w, null, 3),
+    reference: ([x, w]) => conv2dRef(x, w, null, 2, 3, 4, 4, 2, 3, 3),
+  },
+  { name: 'attention (1 head)', inputs: [{ shape: [2, 3 * 4, 3, 3] }], forward: ([qkv]) => ag.attention(qkv, 4), reference: ([qkv]) => attentionRef(qkv, 2, 4, 9) },
   // A tensor feeding several ops (gradients summed), the same tensor twice in one op, a constant input.
   {
     name: 'fan-out x·x + silu(x)·y + x',
@@ -79,7 +142,7 @@ const cases: GradCase[] = [
 ];
 
 describe('autograd: gradient checks (float64 central differences)', () => {
-  for (const c of cases) it(c.name, () => gradcheck(gpu, c));
+  for (const c of cases) it(c.name, () => gradcheck(gpu, c), 600_000);
 });
 
 describe('autograd: tape and memory', () => {

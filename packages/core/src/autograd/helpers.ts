@@ -1,8 +1,8 @@
 // Backward-only computations that are not ops of their own.
 import {
-  softmaxRowsBackward, siluBackward, dropoutBackward, groupNormBackward, downsample2xBackward, upsample2xBackward, type DropoutArgs, type ResampleFilter,
+  axpby, gemm, im2col, col2im, sumOuter, softmaxRowsBackward, siluBackward, dropoutBackward, groupNormBackward, downsample2xBackward, upsample2xBackward, type DropoutArgs, type ResampleFilter, type GpuBuffer,
 } from '@gausslens/kernels';
-import { empty, type Tensor } from './tensor.ts';
+import { empty, wrap, type Tensor } from './tensor.ts';
 
 /** g·σ(x)·(1 + x·(1 − σ(x))): the SiLU gradient at x. */
 export function siluGrad(g: Tensor, x: Tensor): Tensor {
@@ -46,4 +46,105 @@ export function softmaxGrad(g: Tensor, y: Tensor, n: number, alpha: number): Ten
   const out = empty(g.gpu, g.shape, 'softmax-grad');
   softmaxRowsBackward(g.gpu, y.buf, g.buf, out.buf, y.size / n, n, alpha);
   return out;
+}
+
+/** [dx, dW] of linear: dx = g·W [N, in], dW = gᵀ·x [out, in]. */
+export function linearGrads(g: Tensor, x: Tensor, w: Tensor, need: readonly boolean[]): [Tensor | null, Tensor | null] {
+  const [N, inF] = x.shape;
+  const outF = w.shape[0];
+  let dx: Tensor | null = null;
+  let dw: Tensor | null = null;
+  if (need[0]) {
+    dx = empty(g.gpu, x.shape, 'linear-dx');
+    gemm(g.gpu, { a: g.buf, b: w.buf, c: dx.buf, m: N, n: inF, k: outF });
+  }
+  if (need[1]) {
+    dw = empty(g.gpu, w.shape, 'linear-dw');
+    gemm(g.gpu, { a: g.buf, b: x.buf, c: dw.buf, m: outF, n: inF, k: N, transA: true });
+  }
+  return [dx, dw];
+}
+
+/** [dx, dW] of conv1x1: dx[n] = Wᵀ·g[n]; dW = Σ_n g[n]·x[n]ᵀ (accumulated over n in order). */
+export function conv1x1Grads(g: Tensor, x: Tensor, w: Tensor, need: readonly boolean[]): [Tensor | null, Tensor | null] {
+  const [N, C, H, W] = x.shape;
+  const O = w.shape[0];
+  const HW = H * W;
+  let dx: Tensor | null = null;
+  let dw: Tensor | null = null;
+  if (need[0]) {
+    dx = empty(g.gpu, x.shape, 'conv1x1-dx');
+    gemm(g.gpu, { a: w.buf, b: g.buf, c: dx.buf, m: C, n: HW, k: O, transA: true, batch: N, strideA: 0, strideB: O * HW, strideC: C * HW });
+  }
+  if (need[1]) {
+    dw = empty(g.gpu, w.shape, 'conv1x1-dw');
+    for (let n = 0; n < N; n++) {
+      gemm(g.gpu, { a: g.buf, b: x.buf, c: dw.buf, m: O, n: C, k: HW, transB: true, offsetA: n * O * HW, offsetB: n * C * HW, beta: n === 0 ? 0 : 1 });
+    }
+  }
+  return [dx, dw];
+}
+
+/** d qkv of attention (see ops.ts): dv = G·P, dP = Gᵀ·v, dS = softmax′, dq = k·dSᵀ/√C, dk = q·dS/√C. */
+export function attentionGrad(g: Tensor, qkv: Tensor, p: Tensor, a: { channels: number; hw: number }): Tensor {
+  const gpu = g.gpu;
+  const [N] = qkv.shape;
+  const { channels: C, hw: HW } = a;
+  const s3 = 3 * C * HW;
+  const d = empty(gpu, qkv.shape, 'attention-dqkv');
+  gemm(gpu, { a: g.buf, b: p.buf, c: d.buf, m: C, n: HW, k: HW, batch: N, strideA: C * HW, strideB: HW * HW, strideC: s3, offsetC: 2 * C * HW });
+  const dp = gpu.alloc(N * HW * HW, 'attention-dP');
+  gemm(gpu, { a: g.buf, b: qkv.buf, c: dp, m: HW, n: HW, k: C, transA: true, batch: N, strideA: C * HW, strideB: s3, strideC: HW * HW, offsetB: 2 * C * HW });
+  const ds = gpu.alloc(N * HW * HW, 'attention-dS');
+  softmaxRowsBackward(gpu, p.buf, dp, ds, N * HW, HW);
+  dp.release();
+  const alpha = 1 / Math.sqrt(C);
+  gemm(gpu, { a: qkv.buf, b: ds, c: d.buf, m: C, n: HW, k: HW, transB: true, alpha, batch: N, strideA: s3, strideB: HW * HW, strideC: s3, offsetA: C * HW, offsetC: 0 });
+  gemm(gpu, { a: qkv.buf, b: ds, c: d.buf, m: C, n: HW, k: HW, alpha, batch: N, strideA: s3, strideB: HW * HW, strideC: s3, offsetA: 0, offsetC: C * HW });
+  ds.release();
+  return d;
+}
+
+/** [dx, dW] of conv2d: dx = col2im(Wᵀ·g[n]); dW = Σ_n g[n]·im2col(x[n])ᵀ (per-sample products, then an ordered sum). */
+export function conv2dGrads(g: Tensor, x: Tensor, w: Tensor, a: { pad: number; chunk: number }, need: readonly boolean[]): [Tensor | null, Tensor | null] {
+  const gpu = g.gpu;
+  const [N, C, H, W] = x.shape;
+  const [O, , k] = w.shape;
+  const [, , OH, OW] = g.shape;
+  const ck = C * k * k;
+  const opix = OH * OW;
+  const shape = { batch: N, channels: C, height: H, width: W, kernel: k, pad: a.pad };
+  const cols = gpu.alloc(a.chunk * ck * opix, 'conv2d-cols');
+  let dx: Tensor | null = null;
+  let dw: Tensor | null = null;
+  if (need[0]) {
+    dx = empty(gpu, x.shape, 'conv2d-dx');
+    for (let n0 = 0; n0 < N; n0 += a.chunk) {
+      const nb = Math.min(a.chunk, N - n0);
+      gemm(gpu, { a: w.buf, b: g.buf, c: cols, m: ck, n: opix, k: O, transA: true, batch: nb, strideA: 0, strideB: O * opix, strideC: ck * opix, offsetB: n0 * O * opix });
+      col2im(gpu, cols, dx.buf, shape, { first: n0, count: nb });
+    }
+  }
+  if (need[1]) {
+    const part = gpu.alloc(a.chunk * O * ck, 'conv2d-dw-parts');
+    let acc: GpuBuffer | null = null;
+    for (let n0 = 0; n0 < N; n0 += a.chunk) {
+      const nb = Math.min(a.chunk, N - n0);
+      im2col(gpu, x.buf, cols, shape, { first: n0, count: nb });
+      gemm(gpu, { a: g.buf, b: cols, c: part, m: O, n: ck, k: opix, transB: true, batch: nb, strideA: O * opix, strideB: ck * opix, strideC: O * ck, offsetA: n0 * O * opix });
+      const sum = gpu.alloc(O * ck, 'conv2d-dw');
+      sumOuter(gpu, part, sum, nb, O * ck);
+      if (acc) {
+        const both = gpu.alloc(O * ck, 'conv2d-dw');
+        axpby(gpu, 1, acc, 1, sum, both, O * ck);
+        acc.release();
+        sum.release();
+        acc = both;
+      } else acc = sum;
+    }
+    part.release();
+    dw = wrap(gpu, acc as GpuBuffer, w.shape);
+  }
+  cols.release();
+  return [dx, dw];
 }

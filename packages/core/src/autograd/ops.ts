@@ -3,7 +3,7 @@
 import {
   axpby as axpbyKernel, mul as mulKernel, map, reduceRows, broadcastMul, broadcastAdd, copyChannels, expand, sumOuter, fillValue, softmaxRows,
   silu as siluKernel, dropout as dropoutKernel, groupNorm as groupNormKernel, downsample2x, upsample2x, downsampledSize, upsampledSize, window2d,
-  type ResampleFilter,
+  gemm, im2col, convOutSize, type ResampleFilter,
 } from '@gausslens/kernels';
 import { Tensor, empty, record, numel, type Shape } from './tensor.ts';
 
@@ -242,4 +242,94 @@ export function window(x: Tensor, outH: number, outW: number, offY: number, offX
   const out = empty(x.gpu, [N, C, outH, outW], 'window');
   window2d(x.gpu, x.buf, out.buf, { planes: N * C, inH: H, inW: W, outH, outW, offY, offX });
   return record('window', [x], out, { offY, offX, inH: H, inW: W });
+}
+
+// ---- matrix products -----------------------------------------------------------------------
+
+/** y = x·Wᵀ + b for x [N, in], W [out, in], b [out] (torch.nn.Linear). */
+export function linear(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
+  const [N, inF] = x.shape;
+  const [outF, wIn] = w.shape;
+  if (x.shape.length !== 2 || wIn !== inF || (b && b.size !== outF)) throw new RangeError(`linear: x [${x.shape.join(', ')}], W [${w.shape.join(', ')}], b [${b?.shape.join(', ') ?? ''}] do not match`);
+  const out = empty(x.gpu, [N, outF], 'linear');
+  gemm(x.gpu, { a: x.buf, b: w.buf, c: out.buf, m: N, n: outF, k: inF, transB: true, bias: b?.buf, biasAxis: 'col' });
+  return record('linear', [x, w, b], out, {});
+}
+
+/**
+ * y[n] = W·x[n] + b for NCHW x: a 1×1 convolution as a batched GEMM (W [out, in] or [out, in, 1, 1]).
+ */
+export function conv1x1(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
+  const [N, C, H, W] = nchw('conv1x1', x);
+  const O = w.shape[0];
+  if (w.size !== O * C || (b && b.size !== O)) throw new RangeError(`conv1x1: x [${x.shape.join(', ')}], W [${w.shape.join(', ')}] do not match`);
+  const HW = H * W;
+  const out = empty(x.gpu, [N, O, H, W], 'conv1x1');
+  gemm(x.gpu, { a: w.buf, b: x.buf, c: out.buf, m: O, n: HW, k: C, batch: N, strideA: 0, strideB: C * HW, strideC: O * HW, bias: b?.buf, biasAxis: 'row' });
+  return record('conv1x1', [x, w, b], out, {});
+}
+
+export interface AttentionAttrs {
+  channels: number; // C: q, k, v are channel blocks [0, C), [C, 2C), [2C, 3C) of qkv
+  hw: number; // positions H·W
+}
+
+/**
+ * Single-head self-attention over the positions of qkv [N, 3C, H, W] (channel blocks q, k, v):
+ * P = softmax(qᵀk/√C) [N, HW, HW] (saved), out[n] = v·Pᵀ [N, C, H, W] (NVlabs/edm UNetBlock with
+ * num_heads = 1; EDM interleaves q, k, v per channel, we keep them in blocks).
+ */
+export function attention(qkv: Tensor, channels: number): Tensor {
+  const [N, C3, H, W] = nchw('attention', qkv);
+  const C = channels;
+  if (C3 !== 3 * C) throw new RangeError(`attention: qkv has ${C3} channels, expected 3·${C}`);
+  const HW = H * W;
+  const gpu = qkv.gpu;
+  const s = gpu.alloc(N * HW * HW, 'attention-scores');
+  // S[n] = qᵀk/√C: q, k are C×HW blocks of qkv[n].
+  gemm(gpu, { a: qkv.buf, b: qkv.buf, c: s, m: HW, n: HW, k: C, transA: true, alpha: 1 / Math.sqrt(C), batch: N, strideA: 3 * C * HW, strideB: 3 * C * HW, strideC: HW * HW, offsetA: 0, offsetB: C * HW });
+  const p = empty(gpu, [N, HW, HW], 'attention-weights');
+  softmaxRows(gpu, s, p.buf, N * HW, HW);
+  s.release();
+  const out = empty(gpu, [N, C, H, W], 'attention');
+  // out[n] = v·Pᵀ: a[c, i] = Σ_j v[c, j]·P[i, j].
+  gemm(gpu, { a: qkv.buf, b: p.buf, c: out.buf, m: C, n: HW, k: HW, transB: true, batch: N, strideA: 3 * C * HW, strideB: HW * HW, strideC: C * HW, offsetA: 2 * C * HW });
+  return record('attention', [qkv], out, { channels: C, hw: HW }, [p]);
+}
+
+export interface Conv2dAttrs {
+  pad: number; // zero padding on every side (stride 1)
+  chunk: number; // samples lowered to columns at once (bounds the im2col buffer)
+}
+
+/** Columns per im2col chunk: at most this many floats (32 MiB) in the lowered buffer. */
+const COLS_BUDGET = 8 << 20;
+
+export function convChunk(perSample: number, batch: number): number {
+  return Math.max(1, Math.min(batch, Math.floor(COLS_BUDGET / perSample)));
+}
+
+/**
+ * NCHW convolution, stride 1, zero padding `pad`: x [N, C, H, W], w [O, C, k, k] (OIHW), b [O].
+ * Lowered to GEMM: out[n] = W·im2col(x[n]) + b, in chunks of samples.
+ */
+export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, pad: number): Tensor {
+  const [N, C, H, W] = nchw('conv2d', x);
+  const [O, wc, k, k2] = w.shape;
+  if (w.shape.length !== 4 || wc !== C || k !== k2 || (b && b.size !== O)) throw new RangeError(`conv2d: x [${x.shape.join(', ')}], w [${w.shape.join(', ')}], b [${b?.shape.join(', ') ?? ''}] do not match`);
+  const [OH, OW] = [convOutSize(H, k, pad), convOutSize(W, k, pad)];
+  const gpu = x.gpu;
+  const out = empty(gpu, [N, O, OH, OW], 'conv2d');
+  const ck = C * k * k;
+  const opix = OH * OW;
+  const chunk = convChunk(ck * opix, N);
+  const cols = gpu.alloc(chunk * ck * opix, 'conv2d-cols');
+  const shape = { batch: N, channels: C, height: H, width: W, kernel: k, pad };
+  for (let n0 = 0; n0 < N; n0 += chunk) {
+    const nb = Math.min(chunk, N - n0);
+    im2col(gpu, x.buf, cols, shape, { first: n0, count: nb });
+    gemm(gpu, { a: w.buf, b: cols, c: out.buf, m: O, n: opix, k: ck, batch: nb, strideA: 0, strideB: ck * opix, strideC: O * opix, offsetC: n0 * O * opix, bias: b?.buf, biasAxis: 'row' });
+  }
+  cols.release();
+  return record('conv2d', [x, w, b], out, { pad, chunk });
 }

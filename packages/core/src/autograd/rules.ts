@@ -2,9 +2,9 @@
 // tape node, the gradients of its inputs (null/false where an input needs none: `need[i]` says
 // which are wanted). Rules are written with the ops themselves; backward runs with no tape, so
 // what they return belongs to the backward pass, which sums and releases it.
-import { siluGrad, softmaxGrad, dropoutGrad, groupNormGrads, resampleGrad } from './helpers.ts';
+import { siluGrad, softmaxGrad, dropoutGrad, groupNormGrads, resampleGrad, linearGrads, conv1x1Grads, attentionGrad, conv2dGrads } from './helpers.ts';
 import type { Tensor, Node } from './tensor.ts';
-import type { BroadcastAttrs, DropoutAttrs, GroupNormAttrs, ResampleAttrs, WindowAttrs } from './ops.ts';
+import type { BroadcastAttrs, DropoutAttrs, GroupNormAttrs, ResampleAttrs, WindowAttrs, AttentionAttrs, Conv2dAttrs } from './ops.ts';
 import { scale, mul, mulBroadcast, sumTo, expandTo, reshape, sliceChannels, padChannels, window } from './ops.ts';
 
 export type Grad = Tensor | null | false;
@@ -30,6 +30,10 @@ export interface OpAttrs {
   downsample: ResampleAttrs;
   upsample: ResampleAttrs;
   window: WindowAttrs;
+  linear: Record<string, never>;
+  conv1x1: Record<string, never>;
+  attention: AttentionAttrs;
+  conv2d: Conv2dAttrs;
 }
 
 /** alpha·g, or g itself when alpha = 1 (the backward pass counts shared gradients). */
@@ -63,6 +67,10 @@ export const rules: { [K in keyof OpAttrs]: Rule<OpAttrs[K]> } = {
   groupNorm: (g, n) => groupNormGrads(g, x0(n), x1(n), n.inputs[2] as Tensor, n.saved, n.attrs),
   downsample: (g, n) => [resampleGrad(g, n.attrs, false)],
   upsample: (g, n) => [resampleGrad(g, n.attrs, true)],
+  linear: (g, n, need) => [...linearGrads(g, x0(n), x1(n), need), need[2] && sumTo(g, 1, x1(n).shape[0])],
+  conv1x1: (g, n, need) => [...conv1x1Grads(g, x0(n), x1(n), need), need[2] && sumTo(g, x0(n).size / x0(n).shape[0] / x0(n).shape[1], x1(n).shape[0])],
+  conv2d: (g, n, need) => [...conv2dGrads(g, x0(n), x1(n), n.attrs, need), need[2] && sumTo(g, g.shape[2] * g.shape[3], g.shape[1])],
+  attention: (g, n) => [attentionGrad(g, x0(n), n.saved[0], n.attrs)],
   window: (g, n) => [window(g, n.attrs.inH, n.attrs.inW, -n.attrs.offY, -n.attrs.offX)],
 };
 
