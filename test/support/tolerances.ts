@@ -49,3 +49,11 @@ export const EMA_REL = 1e-6;
 /** Randomised top-k: Ritz values vs float64 top-k, residual and 1 − |⟨u, u_ref⟩| of the Ritz vectors. */
 export const TOPK_VALUES_REL = 1e-5;
 export const TOPK_RESIDUAL = 1e-5;
+/** Denoisers (D_G, D_M) against float64: the bound. */
+export const DENOISER_REL = 1e-4;
+/** Samplers: a chain of 10–36 denoiser calls and axpbys in float32. */
+export const SAMPLER_REL = 1e-4;
+/** Closed-form trajectory vs a 4000-step float64 Heun integration (its own error ~1e-6). */
+export const CLOSED_FORM_REL = 1e-4;
+/** The float64 CPU eigensolver: residual, orthogonality and eigenvalues, relative to ‖A‖. */
+export const EIGH_CPU_REL = 1e-10;

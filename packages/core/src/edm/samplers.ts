@@ -29,6 +29,7 @@ export async function sampleOde(gpu: Gpu, denoiser: Denoiser, xT: GpuBuffer, b: 
   const den = gpu.alloc(n, 'sampler-D');
   const d1 = gpu.alloc(n, 'sampler-d1');
   const x2 = opts.sampler === 'heun' ? gpu.alloc(n, 'sampler-x2') : null;
+  const d2 = opts.sampler === 'heun' ? gpu.alloc(n, 'sampler-d2') : null;
   let next = gpu.alloc(n, 'sampler-next');
   try {
     await opts.onStep?.({ i: 0, sigma: sigmas[0], x });
@@ -38,13 +39,13 @@ export async function sampleOde(gpu: Gpu, denoiser: Denoiser, xT: GpuBuffer, b: 
       denoiser.denoise(gpu, x, b, s, den);
       // d1 = (x − D(x; σ))/σ, the ODE's direction (eq 2 with σ(t) = t).
       axpby(gpu, 1 / s, x, -1 / s, den, d1, n);
-      if (x2 && sn > 0) {
+      if (x2 && d2 && sn > 0) {
         // Heun: x' = x + h·d1; d2 = (x' − D(x'; σ'))/σ'; x_next = x + h/2·(d1 + d2).
         axpby(gpu, 1, x, h, d1, x2, n);
         denoiser.denoise(gpu, x2, b, sn, den);
-        axpby(gpu, 1 / sn, x2, -1 / sn, den, x2, n); // x2 ← d2
-        axpby(gpu, 1, d1, 1, x2, d1, n); // d1 ← d1 + d2
-        axpby(gpu, 1, x, h / 2, d1, next, n);
+        axpby(gpu, 1 / sn, x2, -1 / sn, den, d2, n);
+        axpby(gpu, 1, d1, 1, d2, x2, n); // x2 ← d1 + d2
+        axpby(gpu, 1, x, h / 2, x2, next, n);
       } else {
         // Euler step (eq 4): x_next = x + (σ_next − σ)·d1.
         axpby(gpu, 1, x, h, d1, next, n);
@@ -54,6 +55,6 @@ export async function sampleOde(gpu: Gpu, denoiser: Denoiser, xT: GpuBuffer, b: 
     }
     return x;
   } finally {
-    for (const buf of [den, d1, x2, next]) buf?.release();
+    for (const buf of [den, d1, x2, d2, next]) buf?.release();
   }
 }
