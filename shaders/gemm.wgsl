@@ -65,11 +65,12 @@ fn load_b(ob: u32, kk: u32, j: u32) -> f32 {
   return b[ob + kk * params.ldb + j];
 }
 
+// Stores (the in-range part of) C[i][j .. j + 4). Epilogue loops keep a dynamic trip count so that the
+// compiler does not unroll them: on CPU drivers every store is a per-lane loop, and unrolled epilogues cost
+// tens of seconds of shader compilation.
 fn store4(oc: u32, i: u32, j: u32, v: vec4<f32>) {
-  if (i >= params.m) { return; }
-  for (var t = 0u; t < 4u; t++) {
-    if (j + t < params.n) { epilogue(oc + i * params.ldc + j + t, i, j + t, v[t]); }
-  }
+  if (i >= params.m || j >= params.n) { return; }
+  for (var t = 0u; t < min(4u, params.n - j); t++) { epilogue(oc + i * params.ldc + j + t, i, j + t, v[t]); }
 }
 
 @compute @workgroup_size(TX, TY)
@@ -127,9 +128,7 @@ fn tiled(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: 
     }
     workgroupBarrier();
   }
-  // A loop, not 16 unrolled stores: every store is a per-lane loop on CPU drivers, and unrolled they cost
-  // tens of seconds of shader compilation.
-  var res = acc;
+  var res = acc;  // indexed dynamically below, while acc keeps constant indices (registers)
   for (var q = 0u; q < 16u; q++) {
     let r = q / 2u;  // rows 4·ty + r (r < 4) and BM/2 + 4·ty + r - 4
     let row = i0 + 4u * ty + select(bm / 2u + r - 4u, r, r < 4u);
@@ -170,7 +169,6 @@ fn gemv_setup(s: Slice) -> Gemv {
 }
 
 fn gemv_store(oc: u32, o: u32, v: f32) {
-  if (o >= select(params.m, params.n, MAT_IS_B)) { return; }
   if (MAT_IS_B) { epilogue(oc + o, 0u, o, v); } else { epilogue(oc + o * params.ldc, o, 0u, v); }
 }
 
@@ -203,8 +201,7 @@ fn gemv_axpy(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
       }
     }
   }
-  for (var t = 0u; t < 4u; t++) { gemv_store(s.oc, o0 + t, acc0[t]); }
-  if (GV == 2u) { for (var t = 0u; t < 4u; t++) { gemv_store(s.oc, o0 + 4u + t, acc1[t]); } }
+  for (var t = 0u; t < min(4u * GV, g.outputs - o0); t++) { gemv_store(s.oc, o0 + t, select(acc1[t % 4u], acc0[t % 4u], t < 4u)); }
 }
 
 // M[o][k] = mat[om + o·ldm + k]: each thread owns 4 outputs (rows of M) and walks k four at a time.
@@ -241,10 +238,8 @@ fn gemv_dot(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
     acc3.x = fma(mat1(r3 + kg), x, acc3.x);
   }
   let one = vec4<f32>(1.0);
-  gemv_store(s.oc, o0, dot(acc0, one));
-  gemv_store(s.oc, o0 + 1u, dot(acc1, one));
-  gemv_store(s.oc, o0 + 2u, dot(acc2, one));
-  gemv_store(s.oc, o0 + 3u, dot(acc3, one));
+  let sums = vec4(dot(acc0, one), dot(acc1, one), dot(acc2, one), dot(acc3, one));
+  for (var t = 0u; t < min(4u, g.outputs - o0); t++) { gemv_store(s.oc, o0 + t, sums[t]); }
 }
 
 // ---- split-K reduction -----------------------------------------------------------------------------

@@ -73,11 +73,12 @@ fn load_b4(s: Slice, k: u32, j: u32) -> vec4<f32> {
   return v;
 }
 
+// Stores (the in-range part of) C[i][j .. j + 4·NV). Epilogue loops keep a dynamic trip count so that the
+// compiler does not unroll them: on CPU drivers every store is a per-lane loop, and unrolled epilogues cost
+// tens of seconds of shader compilation.
 fn store_row(oc: u32, i: u32, j: u32, v0: vec4<f32>, v1: vec4<f32>) {
-  if (i >= params.m) { return; }
-  for (var t = 0u; t < 4u * NV; t++) {
-    if (j + t < params.n) { epilogue(oc + i * params.ldc + j + t, i, j + t, select(v1[t % 4u], v0[t], t < 4u)); }
-  }
+  if (i >= params.m || j >= params.n) { return; }
+  for (var t = 0u; t < min(4u * NV, params.n - j); t++) { epilogue(oc + i * params.ldc + j + t, i, j + t, select(v1[t % 4u], v0[t % 4u], t < 4u)); }
 }
 
 @compute @workgroup_size(SG)
@@ -139,9 +140,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) lane
       }
     }
   }
-  // A loop, not 32 unrolled stores: every store is a per-lane loop on CPU drivers, and unrolled they cost
-  // tens of seconds of shader compilation.
-  var res = acc;
+  var res = acc;  // indexed dynamically below, while acc keeps constant indices (registers)
   for (var q = 0u; q < RG * 16u; q++) {
     let r = q % 16u;
     if (r < SG) { store_row(s.oc, i0 + (q / 16u) * SG + r, j, res[2u * q], res[2u * q + 1u]); }

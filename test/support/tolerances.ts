@@ -57,3 +57,7 @@ export const SAMPLER_REL = 1e-4;
 export const CLOSED_FORM_REL = 1e-4;
 /** The float64 CPU eigensolver: residual, orthogonality and eigenvalues, relative to ‖A‖. */
 export const EIGH_CPU_REL = 1e-10;
+/** GEMM: float32 sums of k products; bound GEMM_REL·√k on ‖out − ref‖/‖ref‖ (see gemmRel). */
+export const GEMM_REL = 1e-6;
+/** The GEMM bound for a reduction length k: GEMM_REL·√k (at least GEMM_REL). */
+export const gemmRel = (k: number): number => GEMM_REL * Math.sqrt(Math.max(1, k));
