@@ -1,13 +1,12 @@
 // Optimiser updates over flat parameter buffers. *4 entries: a thread a vec4 (elements 4q … 4q+3, q < n/4: the buffers
 // bound as vec4 panels); scalar entries: a thread an element i = first + index (the n mod 4 tail). 256 threads a
-// workgroup, 1-D grid folded. adam (in place): g = grad·grad_scale (SANITIZE: NaN → 0, ±inf → ±1e5, as EDM's nan_to_num);
-//   CLIP: g ·= min(1, max_norm/(|grad_scale|·√norm_sq[0] + 1e-6)), norm_sq[0] = Σ grad² precomputed on the GPU;
+// workgroup, 1-D grid folded. adam (in place): g = grad·grad_scale (sanitize: NaN → 0, ±inf → ±1e5, as EDM's nan_to_num);
+//   clip: g ·= min(1, max_norm/(|grad_scale|·√norm_sq[0] + 1e-6)), norm_sq[0] = Σ grad² precomputed on the GPU;
 //   m = β1 m + (1−β1) g, v = β2 v + (1−β2) g²; p ·= 1 − lr·weight_decay (decoupled, AdamW);
 //   p −= lr·inv_bc1·m/(√v·inv_sqrt_bc2 + eps), inv_bc1 = 1/(1 − β1^t), inv_sqrt_bc2 = 1/√(1 − β2^t), 1 − β in float64 by the host.
 // ema: out_ema += ema_weight·(param − out_ema), ema_weight = 1 − β (= β·ema + (1 − β)·param).
-struct Params { n: u32, first: u32, lr: f32, beta1: f32, beta2: f32, one_minus_beta1: f32, one_minus_beta2: f32, eps: f32, inv_bc1: f32, inv_sqrt_bc2: f32, grad_scale: f32, max_norm: f32, weight_decay: f32, ema_weight: f32 }
-override CLIP: u32 = 0u;
-override SANITIZE: u32 = 0u;
+// clip and sanitize are runtime flags (not overrides): every pipeline variant costs llvmpipe seconds of JIT.
+struct Params { n: u32, first: u32, clip: u32, sanitize: u32, lr: f32, beta1: f32, beta2: f32, one_minus_beta1: f32, one_minus_beta2: f32, eps: f32, inv_bc1: f32, inv_sqrt_bc2: f32, grad_scale: f32, max_norm: f32, weight_decay: f32, ema_weight: f32 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read_write> out_param: array<f32>;
@@ -41,8 +40,8 @@ struct Moments { p: vec4<f32>, m: vec4<f32>, v: vec4<f32> }
 
 fn update(p0: vec4<f32>, grad_in: vec4<f32>, m0: vec4<f32>, v0: vec4<f32>) -> Moments {
   var g = grad_in * params.grad_scale;
-  if (SANITIZE != 0u) { g = sanitize(g); }
-  if (CLIP != 0u) { g *= min(1.0, params.max_norm / (abs(params.grad_scale) * sqrt(norm_sq[0]) + 1e-6)); }
+  if (params.sanitize != 0u) { g = sanitize(g); }
+  if (params.clip != 0u) { g *= min(1.0, params.max_norm / (abs(params.grad_scale) * sqrt(norm_sq[0]) + 1e-6)); }
   let m = params.beta1 * m0 + params.one_minus_beta1 * g;
   let v = params.beta2 * v0 + params.one_minus_beta2 * g * g;
   let p = p0 - params.lr * params.weight_decay * p0;

@@ -6,7 +6,7 @@
 // backward:   δ = Σ(x − mean)/N first (the stored mean's rounding), x̂ = ((x − mean) − δ)·rstd;
 //             dz = dy (·silu'(z) if silu, z recomputed); dx = rstd·(γ_c·dz − ⟨γ dz⟩ − x̂·⟨γ dz x̂⟩), ⟨⟩ = group mean;
 //             out_partial[(b·C + c)·2 + {0, 1}] = Σ_hw dz, Σ_hw dz·x̂. param_grad: out_dbeta[c], out_dgamma[c] = Σ_b of
-//             those (added to the old values if accumulate). Every sum: f32 per thread (strided), then a tree in workgroup memory.
+//             those (added to the old values if accumulate). Every sum: f32 per thread (strided), then one thread over the 256 partials.
 // forward4/backward4: the same with a thread a vec4 (x4, dy4, out4 alias x, dy, out) when HW % 4 = 0, so no vec4 straddles channels.
 // silu and accumulate are runtime flags, not overrides: a uniform branch costs nothing, and every pipeline
 // variant costs llvmpipe seconds of JIT at its first dispatch.
@@ -32,14 +32,26 @@ struct Params { batch: u32, channels: u32, groups: u32, hw: u32, eps: f32, silu:
 
 var<workgroup> red: array<vec2f, 256>;
 
-// Sum of v over the workgroup (a tree), returned to every thread; call in uniform control flow.
+// Sum of v over the workgroup, returned to every thread; call in uniform control flow. One thread adds the
+// 256 partials (no tree): every barrier is a coroutine split in llvmpipe, and a barrier per tree level (or an
+// unrollable inner loop) made the first-dispatch JIT 4–6× slower (~10 s a pipeline under load); the serial sum
+// is small next to a group's ≥ 256 loads.
 fn wg_sum(lid: u32, v: vec2f) -> vec2f {
   red[lid] = v;
   workgroupBarrier();
-  for (var s = 128u; s > 0u; s >>= 1u) {
-    if (lid < s) { red[lid] += red[lid + s]; }
-    workgroupBarrier();
+  if (lid == 0u) {
+    var t = vec2f(0.0);
+    var u = vec2f(0.0);
+    for (var k = 0u; k < 256u; k++) {   // 16 sums of 16 (one flat loop): rounding grows as 32 terms, not 256
+      u += red[k];
+      if ((k & 15u) == 15u) {
+        t += u;
+        u = vec2f(0.0);
+      }
+    }
+    red[0] = t;
   }
+  workgroupBarrier();
   let r = red[0];
   workgroupBarrier();
   return r;

@@ -5,23 +5,22 @@ import type { GpuBuffer } from './buffers.ts';
 import { defineKernel, type BindingValue } from './kernel.ts';
 
 const WG = 256;
-const params = ['n', 'first', 'lr', 'beta1', 'beta2', 'one_minus_beta1', 'one_minus_beta2', 'eps', 'inv_bc1', 'inv_sqrt_bc2', 'grad_scale', 'max_norm', 'weight_decay', 'ema_weight'] as const;
+const params = ['n', 'first', 'clip', 'sanitize', 'lr', 'beta1', 'beta2', 'one_minus_beta1', 'one_minus_beta2', 'eps', 'inv_bc1', 'inv_sqrt_bc2', 'grad_scale', 'max_norm', 'weight_decay', 'ema_weight'] as const;
 type Params = Record<(typeof params)[number], number>;
-const adamOverrides = { CLIP: 0, SANITIZE: 0 };
 const adamKernel = defineKernel({
   name: 'adam_step', file: 'adam', entry: 'adam',
   bindings: { out_param: 'read_write', grad: 'read', out_m: 'read_write', out_v: 'read_write', norm_sq: 'read' },
-  params, overrides: adamOverrides, workgroupSize: [WG, 1, 1],
+  params, workgroupSize: [WG, 1, 1],
 });
 const adam4Kernel = defineKernel({
   name: 'adam_step4', file: 'adam', entry: 'adam4',
   bindings: { out_param4: 'read_write', grad4: 'read', out_m4: 'read_write', out_v4: 'read_write', norm_sq: 'read' },
-  params, overrides: adamOverrides, workgroupSize: [WG, 1, 1],
+  params, workgroupSize: [WG, 1, 1],
 });
 const emaKernel = defineKernel({ name: 'adam_ema', file: 'adam', entry: 'ema', bindings: { param: 'read', out_ema: 'read_write' }, params, workgroupSize: [WG, 1, 1] });
 const ema4Kernel = defineKernel({ name: 'adam_ema4', file: 'adam', entry: 'ema4', bindings: { param4: 'read', out_ema4: 'read_write' }, params, workgroupSize: [WG, 1, 1] });
 
-const ZERO: Params = { n: 0, first: 0, lr: 0, beta1: 0, beta2: 0, one_minus_beta1: 0, one_minus_beta2: 0, eps: 0, inv_bc1: 0, inv_sqrt_bc2: 0, grad_scale: 1, max_norm: 0, weight_decay: 0, ema_weight: 0 };
+const ZERO: Params = { n: 0, first: 0, clip: 0, sanitize: 0, lr: 0, beta1: 0, beta2: 0, one_minus_beta1: 0, one_minus_beta2: 0, eps: 0, inv_bc1: 0, inv_sqrt_bc2: 0, grad_scale: 1, max_norm: 0, weight_decay: 0, ema_weight: 0 };
 
 export interface AdamBuffers {
   param: GpuBuffer; // updated in place
@@ -95,13 +94,14 @@ export function adamStep(gpu: Gpu, b: AdamBuffers, o: AdamOptions): void {
     grad_scale: o.gradScale ?? 1,
     max_norm: o.clip?.maxNorm ?? 0,
     weight_decay: o.weightDecay ?? 0,
+    clip: o.clip ? 1 : 0,
+    sanitize: o.sanitize ? 1 : 0,
   };
-  const overrides = { CLIP: o.clip ? 1 : 0, SANITIZE: o.sanitize ? 1 : 0 };
   const normSq = (at: (b: GpuBuffer) => BindingValue): BindingValue => (o.clip ? o.clip.normSq : at(b.grad)); // unused without clipping
   panels(
     gpu, n,
-    (at, quads) => adam4Kernel.run(gpu, { bind: { out_param4: at(b.param), grad4: at(b.grad), out_m4: at(b.m), out_v4: at(b.v), norm_sq: normSq(at) }, params: { ...p, n: 4 * quads }, overrides, workgroups: Math.ceil(quads / WG) }),
-    (at, first, len) => adamKernel.run(gpu, { bind: { out_param: at(b.param), grad: at(b.grad), out_m: at(b.m), out_v: at(b.v), norm_sq: normSq(at) }, params: { ...p, n: len, first }, overrides, workgroups: 1 }),
+    (at, quads) => adam4Kernel.run(gpu, { bind: { out_param4: at(b.param), grad4: at(b.grad), out_m4: at(b.m), out_v4: at(b.v), norm_sq: normSq(at) }, params: { ...p, n: 4 * quads }, workgroups: Math.ceil(quads / WG) }),
+    (at, first, len) => adamKernel.run(gpu, { bind: { out_param: at(b.param), grad: at(b.grad), out_m: at(b.m), out_v: at(b.v), norm_sq: normSq(at) }, params: { ...p, n: len, first }, workgroups: 1 }),
   );
 }
 
