@@ -61,3 +61,5 @@ export const EIGH_CPU_REL = 1e-10;
 export const GEMM_REL = 1e-6;
 /** The GEMM bound for a reduction length k: GEMM_REL·√k (at least GEMM_REL). */
 export const gemmRel = (k: number): number => GEMM_REL * Math.sqrt(Math.max(1, k));
+/** Whole U-Net: directional derivative along a unit direction vs float32 central differences (h = 1e-2). */
+export const NETWORK_DIRECTIONAL_REL = 5e-3;

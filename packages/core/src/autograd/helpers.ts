@@ -2,7 +2,7 @@
 import {
   axpby, gemm, im2col, col2im, sumOuter, softmaxRowsBackward, siluBackward, dropoutBackward, groupNormBackward, downsample2xBackward, upsample2xBackward, type DropoutArgs, type ResampleFilter, type GpuBuffer,
 } from '@gausslens/kernels';
-import { empty, wrap, type Tensor } from './tensor.ts';
+import { empty, wrap, submitOps, type Tensor } from './tensor.ts';
 
 /** g·σ(x)·(1 + x·(1 − σ(x))): the SiLU gradient at x. */
 export function siluGrad(g: Tensor, x: Tensor): Tensor {
@@ -79,6 +79,7 @@ export function conv1x1Grads(g: Tensor, x: Tensor, w: Tensor, need: readonly boo
   if (need[1]) {
     dw = empty(g.gpu, w.shape, 'conv1x1-dw');
     for (let n = 0; n < N; n++) {
+      submitOps(g.gpu);
       gemm(g.gpu, { a: g.buf, b: x.buf, c: dw.buf, m: O, n: C, k: HW, transB: true, offsetA: n * O * HW, offsetB: n * C * HW, beta: n === 0 ? 0 : 1 });
     }
   }
@@ -121,6 +122,7 @@ export function conv2dGrads(g: Tensor, x: Tensor, w: Tensor, a: { pad: number; c
     dx = empty(gpu, x.shape, 'conv2d-dx');
     for (let n0 = 0; n0 < N; n0 += a.chunk) {
       const nb = Math.min(a.chunk, N - n0);
+      submitOps(gpu);
       gemm(gpu, { a: w.buf, b: g.buf, c: cols, m: ck, n: opix, k: O, transA: true, batch: nb, strideA: 0, strideB: O * opix, strideC: ck * opix, offsetB: n0 * O * opix });
       col2im(gpu, cols, dx.buf, shape, { first: n0, count: nb });
     }
@@ -130,6 +132,7 @@ export function conv2dGrads(g: Tensor, x: Tensor, w: Tensor, a: { pad: number; c
     let acc: GpuBuffer | null = null;
     for (let n0 = 0; n0 < N; n0 += a.chunk) {
       const nb = Math.min(a.chunk, N - n0);
+      submitOps(gpu);
       im2col(gpu, x.buf, cols, shape, { first: n0, count: nb });
       gemm(gpu, { a: g.buf, b: cols, c: part, m: O, n: ck, k: opix, transB: true, batch: nb, strideA: O * opix, strideB: ck * opix, strideC: O * ck, offsetA: n0 * O * opix });
       const sum = gpu.alloc(O * ck, 'conv2d-dw');

@@ -5,7 +5,7 @@ import {
   silu as siluKernel, dropout as dropoutKernel, groupNorm as groupNormKernel, downsample2x, upsample2x, downsampledSize, upsampledSize, window2d,
   gemm, im2col, convOutSize, type ResampleFilter,
 } from '@gausslens/kernels';
-import { Tensor, empty, record, numel, type Shape } from './tensor.ts';
+import { Tensor, empty, record, numel, submitOps, type Shape } from './tensor.ts';
 
 function sameShape(op: string, a: Tensor, b: Tensor): void {
   if (a.size !== b.size) throw new RangeError(`${op}: shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}] differ`);
@@ -327,6 +327,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, pad: number): Ten
   const shape = { batch: N, channels: C, height: H, width: W, kernel: k, pad };
   for (let n0 = 0; n0 < N; n0 += chunk) {
     const nb = Math.min(chunk, N - n0);
+    submitOps(gpu);
     im2col(gpu, x.buf, cols, shape, { first: n0, count: nb });
     gemm(gpu, { a: w.buf, b: cols, c: out.buf, m: O, n: opix, k: ck, batch: nb, strideA: 0, strideB: ck * opix, strideC: O * opix, offsetC: n0 * O * opix, bias: b?.buf, biasAxis: 'row' });
   }

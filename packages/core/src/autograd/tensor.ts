@@ -197,8 +197,19 @@ export function scoped<T extends Tensor | readonly Tensor[]>(fn: () => T): T {
   return result;
 }
 
+/**
+ * Submits what is recorded so far. Every op calls it before its dispatches (and multi-dispatch
+ * loops once an iteration), so no submission reaches the runtime's automatic flush at 64
+ * dispatches: that flush hands the uniform arena the triggering dispatch still reads to the next
+ * batch, which overwrites its Params (device.ts; reproduced in test/core/autograd.test.ts).
+ */
+export function submitOps(gpu: Gpu): void {
+  gpu.flush();
+}
+
 /** A new tensor with uninitialised contents, owned by the recording tape if any. */
 export function empty(gpu: Gpu, shape: Shape, label = 'tensor'): Tensor {
+  submitOps(gpu);
   return adopt(new Tensor(gpu, new Storage(gpu.alloc(Math.max(1, numel(shape)), label)), shape, false, label));
 }
 
