@@ -1,10 +1,11 @@
 // Activations with their backward passes, one thread an element (dropout: a thread 4 elements), 256 a workgroup,
 // 1-D grid folded into (x, y). silu: out = x·σ(x). silu_backward: out = dy·σ(x)·(1 + x·(1 − σ(x))).
 // dropout: out[i] = x[i]·scale if bits(i) ≥ threshold else 0, bits(i) = the 24 high bits of word i%4 of
-// philox(counter (i/4, offset, 0, 0), key (seed_lo, seed_hi)); P(drop) = threshold/2^24, scale = 1/(1 − p). Its
+// philox(counter ((base + i)/4, offset, 0, 0), key (seed_lo, seed_hi)); P(drop) = threshold/2^24, scale = 1/(1 − p). Its
 // backward is the same kernel on dy with the same seed and offset. philox/mulhilo are copied verbatim from
 // shaders/random.wgsl (WGSL has no includes): the same stream as randomUniform(seed, offset).
-struct Params { n: u32, seed_lo: u32, seed_hi: u32, offset: u32, threshold: u32, scale: f32 }
+// base: the element index of this panel's first element in the whole tensor (a multiple of 64), for the mask.
+struct Params { n: u32, base: u32, seed_lo: u32, seed_hi: u32, offset: u32, threshold: u32, scale: f32 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -63,7 +64,7 @@ fn philox(counter: vec4u, seed: vec2u) -> vec4u {
 fn dropout(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let t = linear_index(wid, nwg, lid);
   if (4u * t >= params.n) { return; }
-  let r = philox(vec4u(t, params.offset, 0u, 0u), vec2u(params.seed_lo, params.seed_hi));
+  let r = philox(vec4u(params.base / 4u + t, params.offset, 0u, 0u), vec2u(params.seed_lo, params.seed_hi));
   for (var j = 0u; j < 4u; j++) {
     let i = 4u * t + j;
     if (i < params.n) { out[i] = select(0.0, x[i] * params.scale, (r[j] >> 8u) >= params.threshold); }

@@ -121,6 +121,20 @@ describe('dropout', () => {
     dx.release();
   });
 
+  it('panels (forced, 128 elements): the mask follows the global element index', async () => {
+    const n = 1001;
+    const args = { p: 0.4, seed: freshSeed(), offset: 5 };
+    const x = randomArray(n, 0.5, 2);
+    const [bx, out] = [gpu.upload(x), poisoned(n)];
+    dropout(gpu, bx, out, args, n, { panelElements: 128 });
+    expectClose(await gpu.read(out), dropoutRef(x, args.p, args.seed, args.offset), ELEMENTWISE_REL, 'dropout');
+    gpu.fill(out, POISON);
+    silu(gpu, bx, out, n, { panelElements: 128 });
+    expectClose(await gpu.read(out), siluRef(x), ELEMENTWISE_REL, 'silu');
+    bx.release();
+    out.release();
+  });
+
   it('rejects p outside [0, 1)', () => {
     const b = gpu.alloc(4);
     expect(() => dropout(gpu, b, b, { p: 1, seed: 1 })).toThrow(RangeError);

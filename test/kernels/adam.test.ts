@@ -9,6 +9,7 @@ beforeAll(async () => {
 });
 
 type Opts = Omit<AdamOptions, 'step' | 'clip' | 'n'> & { clipMaxNorm?: number };
+// (o.panelElements only affects adamStep; the reference ignores it)
 
 /** `steps` Adam steps on the GPU and in float64 with the same fresh gradients; compares param, m, v and the total update. */
 async function run(n: number, steps: number, o: Opts, gradient: (n: number) => Float32Array = (k) => randomNormalArray(k, 0.1)) {
@@ -60,6 +61,10 @@ describe('Adam', () => {
     expect(got.param.every(Number.isFinite)).toBe(true);
   });
 
+  it('panels (forced, 256 elements) with a vec4 body and a scalar tail in the last', async () => {
+    await run(1003, 3, { lr: 1e-3, panelElements: 256 });
+  });
+
   it('AdamW weight decay and other betas', async () => {
     await run(2049, 4, { lr: 5e-3, beta1: 0.8, beta2: 0.99, eps: 1e-6, weightDecay: 0.1 });
   });
@@ -88,6 +93,16 @@ describe('EMA', () => {
       param.release();
     });
   }
+
+  it('EMA in panels (forced, 128 elements)', async () => {
+    const n = 1001;
+    const [e0, p] = [randomArray(n), randomArray(n)];
+    const [ema, param] = [gpu.upload(e0), gpu.upload(p)];
+    emaUpdate(gpu, ema, param, 0.99, n, { panelElements: 128 });
+    expectClose(await gpu.read(ema), emaRef(e0, p, 0.99), EMA_REL, 'ema');
+    ema.release();
+    param.release();
+  });
 
   it('β from the half-life, with EDM ramp-up', () => {
     expect(emaBeta(256, 500, { curNimg: 1000, rampupRatio: 0.05 })).toBe(0.5 ** (256 / 50)); // half-life capped at 0.05·1000 images

@@ -27,19 +27,19 @@ async function poisoned(n: number): Promise<GpuBuffer> {
   return b;
 }
 
-async function forward(s: GroupNormShape, x: Float32Array, gamma: Float32Array, beta: Float32Array, fuseSilu: boolean, eps: number) {
+async function forward(s: GroupNormShape, x: Float32Array, gamma: Float32Array, beta: Float32Array, fuseSilu: boolean, eps: number, panelElements?: number) {
   const [bx, bg, bb] = [gpu.upload(x), gpu.upload(gamma), gpu.upload(beta)];
   const [out, mean, rstd] = [await poisoned(numel(s)), await poisoned(s.batch * s.groups), await poisoned(s.batch * s.groups)];
-  groupNorm(gpu, { x: bx, gamma: bg, beta: bb, out, mean, rstd }, s, { fuseSilu, eps });
+  groupNorm(gpu, { x: bx, gamma: bg, beta: bb, out, mean, rstd }, s, { fuseSilu, eps, panelElements });
   return { bx, bg, bb, out, mean, rstd };
 }
 
-async function backward(s: GroupNormShape, f: Awaited<ReturnType<typeof forward>>, dyv: Float32Array, fuseSilu: boolean, eps: number, init?: { dgamma: Float32Array; dbeta: Float32Array }) {
+async function backward(s: GroupNormShape, f: Awaited<ReturnType<typeof forward>>, dyv: Float32Array, fuseSilu: boolean, eps: number, init?: { dgamma: Float32Array; dbeta: Float32Array }, panelElements?: number) {
   const dy = gpu.upload(dyv);
   const dx = await poisoned(numel(s));
   const dgamma = init ? gpu.upload(init.dgamma) : await poisoned(s.channels);
   const dbeta = init ? gpu.upload(init.dbeta) : await poisoned(s.channels);
-  groupNormBackward(gpu, { x: f.bx, dy, gamma: f.bg, beta: f.bb, mean: f.mean, rstd: f.rstd, dx, dgamma, dbeta }, s, { fuseSilu, eps, accumulate: !!init });
+  groupNormBackward(gpu, { x: f.bx, dy, gamma: f.bg, beta: f.bb, mean: f.mean, rstd: f.rstd, dx, dgamma, dbeta }, s, { fuseSilu, eps, accumulate: !!init, panelElements });
   const r = { dx: await gpu.read(dx), dgamma: await gpu.read(dgamma), dbeta: await gpu.read(dbeta) };
   for (const b of [dy, dx, dgamma, dbeta]) b.release();
   return r;
@@ -58,6 +58,7 @@ const SHAPES: GroupNormShape[] = [
   { batch: 3, channels: 6, groups: 2, height: 2, width: 2 },
   { batch: 2, channels: 64, groups: 32, height: 8, width: 8 },
   { batch: 1, channels: 4, groups: 2, height: 24, width: 24 },
+  { batch: 1, channels: 2, groups: 1, height: 36, width: 32 }, // 288 vec4s a channel: more than a thread each
 ];
 
 describe('group norm', () => {
@@ -106,6 +107,28 @@ describe('group norm', () => {
     expectClose(g.dbeta, gr.dbeta, NORM_GRAD_REL, 'dbeta');
     release(f);
   });
+
+  // Batches over the binding limit run in panels of samples (forced small here): 32 samples a panel, as
+  // mean/rstd panel offsets b0·G must be multiples of 64 elements with G = 2.
+  for (const s of [{ batch: 70, channels: 4, groups: 2, height: 4, width: 4 }, { batch: 70, channels: 4, groups: 2, height: 3, width: 3 }])
+    it(`panels of samples (forced), ${str(s)}`, async () => {
+      const x = input(s);
+      const gamma = randomArray(s.channels, 0.5, 1.5);
+      const beta = randomArray(s.channels, -0.5, 0.5);
+      const panelElements = 32 * s.channels * s.height * s.width;
+      const f = await forward(s, x, gamma, beta, true, 1e-6, panelElements);
+      const ref = groupNormRef(x, gamma, beta, s, { fuseSilu: true, eps: 1e-6 });
+      expectClose(await gpu.read(f.out), ref.out, NORM_REL, 'out');
+      expectClose(await gpu.read(f.mean), ref.mean, NORM_REL, 'mean');
+      expectClose(await gpu.read(f.rstd), ref.rstd, NORM_REL, 'rstd');
+      const dy = randomNormalArray(numel(s));
+      const g = await backward(s, f, dy, true, 1e-6, undefined, panelElements);
+      const gr = groupNormBackwardRef(x, dy, gamma, beta, s, { fuseSilu: true, eps: 1e-6 });
+      expectClose(g.dx, gr.dx, NORM_GRAD_REL, 'dx');
+      expectClose(g.dgamma, gr.dgamma, NORM_GRAD_REL, 'dgamma');
+      expectClose(g.dbeta, gr.dbeta, NORM_GRAD_REL, 'dbeta');
+      release(f);
+    });
 
   // dx, dγ, dβ of L = Σ y·g against float64 central differences of groupNormRef.
   const SMALL: GroupNormShape[] = [

@@ -76,6 +76,25 @@ describe('resample 2×', () => {
     }
   }
 
+  for (const [fname, f] of FILTERS)
+    it(`${fname}: panels of planes (forced), B=3 C=50 5×7`, async () => {
+      const s: ResampleShape = { batch: 3, channels: 50, height: 5, width: 7 };
+      const x = randomArray(numel(s), -2, 2);
+      const [us, ds] = [up(s, f), down(s, f)];
+      const bx = gpu.upload(x);
+      const [y, z] = [poisoned(numel(us)), poisoned(numel(ds))];
+      upsample2x(gpu, bx, y, s, f, { panelElements: 64 * us.height * us.width }); // 64 planes a panel: 3 panels
+      downsample2x(gpu, bx, z, s, f, { panelElements: 64 * s.height * s.width });
+      expectClose(await gpu.read(y), upsample2xRef(x, s, f), RESAMPLE_REL, 'up');
+      expectClose(await gpu.read(z), downsample2xRef(x, s, f), RESAMPLE_REL, 'down');
+      const dx = poisoned(numel(s));
+      downsample2xBackward(gpu, z, dx, s, f, { panelElements: 64 * s.height * s.width });
+      const whole = poisoned(numel(s));
+      downsample2xBackward(gpu, z, whole, s, f);
+      expectClose(await gpu.read(dx), await gpu.read(whole), 0, 'down backward, panels vs one dispatch');
+      for (const b of [bx, y, z, dx, whole]) b.release();
+    });
+
   it('box filter is the 2×2 mean and nearest-neighbour (checked with plain loops)', async () => {
     const s: ResampleShape = { batch: 2, channels: 3, height: 7, width: 6 };
     const { height: H, width: W } = s;

@@ -3,6 +3,7 @@
 import type { Gpu } from './device.ts';
 import type { GpuBuffer } from './buffers.ts';
 import { defineKernel, type BindingValue } from './kernel.ts';
+import { bindingElements, itemChunks } from './panels.ts';
 
 const WG = 256;
 const params = ['n', 'first', 'clip', 'sanitize', 'lr', 'beta1', 'beta2', 'one_minus_beta1', 'one_minus_beta2', 'eps', 'inv_bc1', 'inv_sqrt_bc2', 'grad_scale', 'max_norm', 'weight_decay', 'ema_weight'] as const;
@@ -42,21 +43,16 @@ export interface AdamOptions {
    *  scaled gradient is multiplied by min(1, maxNorm/(|gradScale|·√normSq + 1e-6)), as torch's clip_grad_norm_. */
   clip?: { normSq: GpuBuffer; maxNorm: number };
   n?: number; // elements (default param.length)
-}
-
-/** Elements a dispatch may bind: the binding limit, a multiple of 64 elements (256-byte panel offsets). */
-function panelSize(gpu: Gpu): number {
-  return Math.floor(gpu.limits.maxStorageBufferBindingSize / 4 / 64) * 64;
+  panelElements?: number; // bind at most this many elements at once (tests; default: the device's binding limit)
 }
 
 /**
- * Splits n elements into panels within the binding limit; in each, the first ⌊len/4⌋·4 elements go to
- * the vec4 entry (`vec`) and a tail of 1–3 elements to the scalar entry (`tail`, from element `first`).
+ * Splits n elements into panels within the binding limit (offsets multiples of 64 elements); in each, the
+ * first ⌊len/4⌋·4 elements go to the vec4 entry (`vec`) and a tail of 1–3 elements to the scalar entry
+ * (`tail`, from element `first` of the panel).
  */
-function panels(gpu: Gpu, n: number, vec: (at: (b: GpuBuffer) => BindingValue, quads: number) => void, tail: (at: (b: GpuBuffer) => BindingValue, first: number, len: number) => void): void {
-  const chunk = panelSize(gpu);
-  for (let off = 0; off < n; off += chunk) {
-    const len = Math.min(chunk, n - off);
+function panels(gpu: Gpu, n: number, what: string, panelElements: number | undefined, vec: (at: (b: GpuBuffer) => BindingValue, quads: number) => void, tail: (at: (b: GpuBuffer) => BindingValue, first: number, len: number) => void): void {
+  for (const [off, len] of itemChunks(n, [1], bindingElements(gpu, panelElements), what)) {
     const quads = Math.floor(len / 4);
     if (quads > 0) vec((b) => ({ buffer: b, offset: off, length: 4 * quads }), quads);
     if (4 * quads < len) tail((b) => ({ buffer: b, offset: off, length: len }), 4 * quads, len);
@@ -99,19 +95,19 @@ export function adamStep(gpu: Gpu, b: AdamBuffers, o: AdamOptions): void {
   };
   const normSq = (at: (b: GpuBuffer) => BindingValue): BindingValue => (o.clip ? o.clip.normSq : at(b.grad)); // unused without clipping
   panels(
-    gpu, n,
+    gpu, n, 'adamStep', o.panelElements,
     (at, quads) => adam4Kernel.run(gpu, { bind: { out_param4: at(b.param), grad4: at(b.grad), out_m4: at(b.m), out_v4: at(b.v), norm_sq: normSq(at) }, params: { ...p, n: 4 * quads }, workgroups: Math.ceil(quads / WG) }),
     (at, first, len) => adamKernel.run(gpu, { bind: { out_param: at(b.param), grad: at(b.grad), out_m: at(b.m), out_v: at(b.v), norm_sq: normSq(at) }, params: { ...p, n: len, first }, workgroups: 1 }),
   );
 }
 
 /** ema ← β·ema + (1 − β)·param (1 − β taken in float64), in place; in panels over the binding limit. */
-export function emaUpdate(gpu: Gpu, ema: GpuBuffer, param: GpuBuffer, beta: number, n = ema.length): void {
+export function emaUpdate(gpu: Gpu, ema: GpuBuffer, param: GpuBuffer, beta: number, n = ema.length, opts: { panelElements?: number } = {}): void {
   need('emaUpdate', n, { ema, param });
   if (!(beta >= 0 && beta <= 1)) throw new RangeError(`emaUpdate: beta = ${beta} must be in [0, 1]`);
   const w = 1 - beta;
   panels(
-    gpu, n,
+    gpu, n, 'emaUpdate', opts.panelElements,
     (at, quads) => ema4Kernel.run(gpu, { bind: { param4: at(param), out_ema4: at(ema) }, params: { ...ZERO, n: 4 * quads, ema_weight: w }, workgroups: Math.ceil(quads / WG) }),
     (at, first, len) => emaKernel.run(gpu, { bind: { param: at(param), out_ema: at(ema) }, params: { ...ZERO, n: len, first, ema_weight: w }, workgroups: 1 }),
   );

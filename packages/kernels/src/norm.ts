@@ -2,7 +2,8 @@
 // Reference: norm.ref.ts.
 import type { Gpu } from './device.ts';
 import type { GpuBuffer } from './buffers.ts';
-import { defineKernel } from './kernel.ts';
+import { defineKernel, type BindingValue } from './kernel.ts';
+import { bindingElements, itemChunks } from './panels.ts';
 
 const params = ['batch', 'channels', 'groups', 'hw', 'eps', 'silu', 'accumulate'] as const;
 const forwardKernel = defineKernel({
@@ -43,6 +44,7 @@ export interface GroupNormShape {
 export interface GroupNormOptions {
   eps?: number; // added to the variance (default 1e-5, torch's; EDM's SongUNet blocks use 1e-6)
   fuseSilu?: boolean; // y = silu(groupnorm(x)) (the U-Net's GroupNorm → SiLU); the backward must be told too
+  panelElements?: number; // bind at most this many elements at once (tests; default: the device's binding limit)
 }
 
 export interface GroupNormBuffers {
@@ -80,37 +82,46 @@ function check(s: GroupNormShape, bufs: Record<string, GpuBuffer>): { n: number;
   return { n, p: { batch, channels, groups, hw: height * width, eps: 0, silu: 0, accumulate: 0 } };
 }
 
-/** The first n elements of b, for the vec4 entry points (n is a multiple of 4 there). */
-const head = (b: GpuBuffer, n: number) => ({ buffer: b, offset: 0, length: n });
+/** A panel of `count` samples from sample `first` (sample = `per` elements): the whole buffer is never bound. */
+const panel = (b: GpuBuffer, first: number, count: number, per: number): BindingValue => ({ buffer: b, offset: first * per, length: count * per });
 
 /**
  * out = γ·(x − mean)/√(var + eps) + β per (b, group) (then SiLU if fuseSilu); writes mean and rstd for
- * the backward. A thread handles vec4s when H·W % 4 = 0.
+ * the backward. A thread handles vec4s when H·W % 4 = 0. Batches over the binding limit run in panels of samples.
  */
 export function groupNorm(gpu: Gpu, b: GroupNormBuffers, shape: GroupNormShape, opts: GroupNormOptions = {}): void {
-  const { n, p } = check(shape, { ...b });
+  const { p } = check(shape, { ...b });
   p.eps = opts.eps ?? 1e-5;
   p.silu = opts.fuseSilu ? 1 : 0;
-  const common = { params: p, workgroups: shape.batch * shape.groups };
-  if (p.hw % 4 === 0) forward4Kernel.run(gpu, { bind: { x4: head(b.x, n), gamma: b.gamma, beta: b.beta, out4: head(b.out, n), out_mean: b.mean, out_rstd: b.rstd }, ...common });
-  else forwardKernel.run(gpu, { bind: { x: b.x, gamma: b.gamma, beta: b.beta, out: b.out, out_mean: b.mean, out_rstd: b.rstd }, ...common });
+  const { channels: C, groups: G } = shape;
+  const chw = C * p.hw;
+  for (const [b0, bc] of itemChunks(shape.batch, [chw, G], bindingElements(gpu, opts.panelElements), 'groupNorm')) {
+    const common = { params: { ...p, batch: bc }, workgroups: bc * G };
+    const stats = { gamma: b.gamma, beta: b.beta, out_mean: panel(b.mean, b0, bc, G), out_rstd: panel(b.rstd, b0, bc, G) };
+    if (p.hw % 4 === 0) forward4Kernel.run(gpu, { bind: { x4: panel(b.x, b0, bc, chw), out4: panel(b.out, b0, bc, chw), ...stats }, ...common });
+    else forwardKernel.run(gpu, { bind: { x: panel(b.x, b0, bc, chw), out: panel(b.out, b0, bc, chw), ...stats }, ...common });
+  }
 }
 
 /**
  * Gradients of groupNorm (with the same fuseSilu): dx, and dγ, dβ summed over batch and space.
- * Two dispatches: per-group dx plus per-(b, c) partial sums (a pooled scratch buffer), then the
- * sum over b (deterministic, no atomics).
+ * Per-group dx plus per-(b, c) partial sums (a pooled scratch buffer), then one dispatch summing
+ * them over b (deterministic, no atomics).
  */
 export function groupNormBackward(gpu: Gpu, b: GroupNormBackwardBuffers, shape: GroupNormShape, opts: GroupNormBackwardOptions = {}): void {
-  const { n, p } = check(shape, { ...b });
+  const { p } = check(shape, { ...b });
   p.eps = opts.eps ?? 1e-5;
   p.silu = opts.fuseSilu ? 1 : 0;
   p.accumulate = opts.accumulate ? 1 : 0;
-  const partial = gpu.alloc(2 * shape.batch * shape.channels, 'group-norm-partial');
-  const common = { params: p, workgroups: shape.batch * shape.groups };
-  const stats = { gamma: b.gamma, beta: b.beta, mean: b.mean, rstd: b.rstd, out_partial: partial };
-  if (p.hw % 4 === 0) backward4Kernel.run(gpu, { bind: { x4: head(b.x, n), dy4: head(b.dy, n), out4: head(b.dx, n), ...stats }, ...common });
-  else backwardKernel.run(gpu, { bind: { x: b.x, dy: b.dy, out: b.dx, ...stats }, ...common });
+  const { channels: C, groups: G } = shape;
+  const chw = C * p.hw;
+  const partial = gpu.alloc(2 * shape.batch * C, 'group-norm-partial');
+  for (const [b0, bc] of itemChunks(shape.batch, [chw, G, 2 * C], bindingElements(gpu, opts.panelElements), 'groupNormBackward')) {
+    const common = { params: { ...p, batch: bc }, workgroups: bc * G };
+    const stats = { gamma: b.gamma, beta: b.beta, mean: panel(b.mean, b0, bc, G), rstd: panel(b.rstd, b0, bc, G), out_partial: panel(partial, b0, bc, 2 * C) };
+    if (p.hw % 4 === 0) backward4Kernel.run(gpu, { bind: { x4: panel(b.x, b0, bc, chw), dy4: panel(b.dy, b0, bc, chw), out4: panel(b.dx, b0, bc, chw), ...stats }, ...common });
+    else backwardKernel.run(gpu, { bind: { x: panel(b.x, b0, bc, chw), dy: panel(b.dy, b0, bc, chw), out: panel(b.dx, b0, bc, chw), ...stats }, ...common });
+  }
   paramGradKernel.run(gpu, {
     bind: { partial, out_dgamma: b.dgamma, out_dbeta: b.dbeta },
     params: p, workgroups: Math.ceil(shape.channels / 64),

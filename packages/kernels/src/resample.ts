@@ -5,6 +5,7 @@
 import type { Gpu } from './device.ts';
 import type { GpuBuffer } from './buffers.ts';
 import { defineKernel } from './kernel.ts';
+import { bindingElements, itemChunks } from './panels.ts';
 
 const WG = 256;
 const params = ['planes', 'in_h', 'in_w', 'out_h', 'out_w', 'taps', 'pad', 'w'] as const;
@@ -22,6 +23,10 @@ export interface ResampleShape {
   channels: number;
   height: number;
   width: number;
+}
+
+export interface ResampleOptions {
+  panelElements?: number; // bind at most this many elements at once (tests; default: the device's binding limit)
 }
 
 function taps(f: ResampleFilter): { taps: number; pad: number; sum: number } {
@@ -42,36 +47,40 @@ export function upsampledSize(n: number, filter: ResampleFilter = BOX_FILTER): n
   return 2 * (n - 1) - 2 * t.pad + t.taps;
 }
 
-function dispatch(gpu: Gpu, up: boolean, x: GpuBuffer, out: GpuBuffer, planes: number, inH: number, inW: number, outH: number, outW: number, filter: ResampleFilter, gain: number, what: string): void {
+function dispatch(gpu: Gpu, up: boolean, x: GpuBuffer, out: GpuBuffer, planes: number, inH: number, inW: number, outH: number, outW: number, filter: ResampleFilter, gain: number, what: string, panelElements?: number): void {
   for (const [k, v] of Object.entries({ planes, inH, inW })) if (!Number.isInteger(v) || v < 1) throw new RangeError(`${what}: ${k} = ${v} must be a positive integer`);
   if (outH < 1 || outW < 1) throw new RangeError(`${what}: a ${inH}×${inW} input gives an empty ${outH}×${outW} output`);
   if (x.length < planes * inH * inW) throw new RangeError(`${what}: input '${x.label}' holds ${x.length} elements, needs ${planes * inH * inW}`);
   if (out.length < planes * outH * outW) throw new RangeError(`${what}: output '${out.label}' holds ${out.length} elements, needs ${planes * outH * outW}`);
   const t = taps(filter);
   const w = [0, 1, 2, 3].map((k) => (k < t.taps ? (gain * filter[k]) / t.sum : 0));
-  (up ? upKernel : downKernel).run(gpu, {
-    bind: { x, out },
-    params: { planes, in_h: inH, in_w: inW, out_h: outH, out_w: outW, taps: t.taps, pad: t.pad, w },
-    workgroups: Math.ceil((planes * outH * outW) / WG),
-  });
+  const [pin, pout] = [inH * inW, outH * outW];
+  // Planes are independent: tensors over the binding limit run in panels of whole planes.
+  for (const [p0, pc] of itemChunks(planes, [pin, pout], bindingElements(gpu, panelElements), what)) {
+    (up ? upKernel : downKernel).run(gpu, {
+      bind: { x: { buffer: x, offset: p0 * pin, length: pc * pin }, out: { buffer: out, offset: p0 * pout, length: pc * pout } },
+      params: { planes: pc, in_h: inH, in_w: inW, out_h: outH, out_w: outW, taps: t.taps, pad: t.pad, w },
+      workgroups: Math.ceil((pc * pout) / WG),
+    });
+  }
 }
 
 /** out (B×C×⌊H/2⌋×⌊W/2⌋ for the two standard filters) = depthwise stride-2 filter of x (B×C×H×W). */
-export function downsample2x(gpu: Gpu, x: GpuBuffer, out: GpuBuffer, s: ResampleShape, filter: ResampleFilter = BOX_FILTER): void {
-  dispatch(gpu, false, x, out, s.batch * s.channels, s.height, s.width, downsampledSize(s.height, filter), downsampledSize(s.width, filter), filter, 1, 'downsample2x');
+export function downsample2x(gpu: Gpu, x: GpuBuffer, out: GpuBuffer, s: ResampleShape, filter: ResampleFilter = BOX_FILTER, opts: ResampleOptions = {}): void {
+  dispatch(gpu, false, x, out, s.batch * s.channels, s.height, s.width, downsampledSize(s.height, filter), downsampledSize(s.width, filter), filter, 1, 'downsample2x', opts.panelElements);
 }
 
 /** dx (B×C×H×W, the forward input's shape) from dy of downsample2x. */
-export function downsample2xBackward(gpu: Gpu, dy: GpuBuffer, dx: GpuBuffer, s: ResampleShape, filter: ResampleFilter = BOX_FILTER): void {
-  dispatch(gpu, true, dy, dx, s.batch * s.channels, downsampledSize(s.height, filter), downsampledSize(s.width, filter), s.height, s.width, filter, 1, 'downsample2xBackward');
+export function downsample2xBackward(gpu: Gpu, dy: GpuBuffer, dx: GpuBuffer, s: ResampleShape, filter: ResampleFilter = BOX_FILTER, opts: ResampleOptions = {}): void {
+  dispatch(gpu, true, dy, dx, s.batch * s.channels, downsampledSize(s.height, filter), downsampledSize(s.width, filter), s.height, s.width, filter, 1, 'downsample2xBackward', opts.panelElements);
 }
 
 /** out (B×C×2H×2W for the two standard filters) = zero insertion, then 4·filter (nearest for [1,1]). */
-export function upsample2x(gpu: Gpu, x: GpuBuffer, out: GpuBuffer, s: ResampleShape, filter: ResampleFilter = BOX_FILTER): void {
-  dispatch(gpu, true, x, out, s.batch * s.channels, s.height, s.width, upsampledSize(s.height, filter), upsampledSize(s.width, filter), filter, 2, 'upsample2x');
+export function upsample2x(gpu: Gpu, x: GpuBuffer, out: GpuBuffer, s: ResampleShape, filter: ResampleFilter = BOX_FILTER, opts: ResampleOptions = {}): void {
+  dispatch(gpu, true, x, out, s.batch * s.channels, s.height, s.width, upsampledSize(s.height, filter), upsampledSize(s.width, filter), filter, 2, 'upsample2x', opts.panelElements);
 }
 
 /** dx (B×C×H×W, the forward input's shape) from dy of upsample2x. */
-export function upsample2xBackward(gpu: Gpu, dy: GpuBuffer, dx: GpuBuffer, s: ResampleShape, filter: ResampleFilter = BOX_FILTER): void {
-  dispatch(gpu, false, dy, dx, s.batch * s.channels, upsampledSize(s.height, filter), upsampledSize(s.width, filter), s.height, s.width, filter, 2, 'upsample2xBackward');
+export function upsample2xBackward(gpu: Gpu, dy: GpuBuffer, dx: GpuBuffer, s: ResampleShape, filter: ResampleFilter = BOX_FILTER, opts: ResampleOptions = {}): void {
+  dispatch(gpu, false, dy, dx, s.batch * s.channels, upsampledSize(s.height, filter), upsampledSize(s.width, filter), s.height, s.width, filter, 2, 'upsample2xBackward', opts.panelElements);
 }
