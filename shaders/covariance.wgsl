@@ -3,7 +3,7 @@
 // chunk_stats (256): a chunk's mean from its partials, merged into the running mean (Chan et al.).
 // pack (64): P[k·ldp + i] = centred, zero-padded, optionally transposed copy of Y (see fn pack).
 // gemm (16×16 threads, a 64×64 tile of out, 4×4 a thread, K in slices of 16 through workgroup memory):
-//   C = Aᵀ·B with A, B packed k-major (vec4), then the epilogue EPI (see fn epilogue); covariance_sg.wgsl is
+//   C = Aᵀ·B with A, B packed k-major (vec4), then the epilogue params.epi (see fn epilogue); covariance_sg.wgsl is
 //   the same contract for adapters with 16-wide subgroups.
 // mirror / mirror_diag (16×16 threads, a 16×16 block): scale the upper triangle by s and copy it into the lower.
 struct Params {
@@ -12,10 +12,10 @@ struct Params {
   ldo: u32, i0: u32, j0: u32,          // out row stride; global row of C row 0; global = out column of C column 0
   ca: u32, cb: u32,                    // epilogue: index of r and c for C row / column 0
   acc_in: u32, tri: u32, w: f32, s: f32,  // accumulate; skip tiles under the diagonal; rank-1 weight; mirror scale
+  epi: u32,                            // gemm epilogue, see fn epilogue
   pk: u32, pw: u32, ld: u32, p_off: u32, ldp: u32, trans: u32, centred: u32,  // colsum / pack (see there)
   frac: f32, is_first: u32, nblk: u32, blk0: u32,  // chunk_stats
 }
-override EPI: u32 = 0u;  // 0: acc + w·r[i]·c[j]   1: r[i]·acc   2: max(r[i] + c[j] − 2·acc, 0)
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> ya: array<f32>;
@@ -92,15 +92,16 @@ fn pack(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 
 // ---- gemm: C = Aᵀ·B over packed operands, then the epilogue ------------------------------------
 
+// C(i, j) → out[i·ldo + j0 + j] by params.epi: 0 acc + w·r[ca+i]·c[cb+j] (w ≠ 0), 1 r[ca+i]·acc,
+// 2 max(r[ca+i] + c[cb+j] − 2·acc, 0); added to out when acc_in. A runtime switch: one pipeline for all three.
 fn epilogue(i: u32, j: u32, acc: f32) {
-  if (i >= params.m || j >= params.n) { return; }
   var v = acc;
-  if (EPI == 0u) {
+  if (params.epi == 0u) {
     if (params.w != 0.0) { v += params.w * r[params.ca + i] * c[params.cb + j]; }
-  } else if (EPI == 1u) {
+  } else if (params.epi == 1u) {
     v *= r[params.ca + i];
   } else {
-    v = max(r[params.ca + i] + c[params.cb + j] - 2.0 * acc, 0.0);
+    v = max(r[params.ca + i] + c[params.cb + j] - 2.0 * v, 0.0);
   }
   let at = i * params.ldo + params.j0 + j;
   if (params.acc_in != 0u) { v += out[at]; }
@@ -136,7 +137,7 @@ fn gemm(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: v
     sa[lid] = va;
     sb[lid] = vb;
     workgroupBarrier();
-    for (var kk = 0u; kk < 16u; kk++) {
+    for (var kk = 0u; kk < min(16u, params.kl - k0); kk++) {  // a runtime bound keeps the loop rolled: faster to compile
       let a = sa[kk * 16u + ty];
       let b = sb[kk * 16u + tx];
       acc0 = fma(vec4f(a.x), b, acc0);
@@ -146,15 +147,12 @@ fn gemm(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: v
     }
     workgroupBarrier();
   }
-  let i = r0 + ty * 4u;
-  let j = c0 + tx * 4u;
-  var rows = array<vec4f, 4>(acc0, acc1, acc2, acc3);
-  for (var e = 0u; e < 4u; e++) {
-    let v = rows[e];
-    epilogue(i + e, j, v.x);
-    epilogue(i + e, j + 1u, v.y);
-    epilogue(i + e, j + 2u, v.z);
-    epilogue(i + e, j + 3u, v.w);
+  // One epilogue call site in a loop (not 16 inlined copies): lavapipe compiles it far faster.
+  var acc = array<vec4f, 4>(acc0, acc1, acc2, acc3);
+  for (var t = 0u; t < 16u; t++) {
+    let i = r0 + ty * 4u + t / 4u;
+    let j = c0 + tx * 4u + t % 4u;
+    if (i < params.m && j < params.n) { epilogue(i, j, acc[t / 4u][t % 4u]); }
   }
 }
 

@@ -1,4 +1,4 @@
-// C = Aᵀ·B with the epilogue EPI, the contract of `gemm` in covariance.wgsl, for adapters whose subgroups are
+// C = Aᵀ·B with the epilogue params.epi, the contract of `gemm` in covariance.wgsl, for adapters whose subgroups are
 // exactly 16 wide (lavapipe at 512 bits). One subgroup a workgroup and a 64×64 tile: at each k, lane l loads
 // A(k, r0+4l .. +3) and B(k, c0+4l .. +3) (one vec4 each) and the 16 A vec4s are broadcast in turn, so every
 // loaded float feeds 64 FMAs without workgroup memory or barriers (lane l accumulates rows r0..r0+63 × its 4 columns).
@@ -9,9 +9,8 @@ struct Params {
   lda: u32, ldb: u32, a_off: u32, b_off: u32,
   ldo: u32, i0: u32, j0: u32,
   ca: u32, cb: u32,
-  acc_in: u32, tri: u32, w: f32,
+  acc_in: u32, tri: u32, w: f32, epi: u32,
 }
-override EPI: u32 = 0u;  // 0: acc + w·r[i]·c[j]   1: r[i]·acc   2: max(r[i] + c[j] − 2·acc, 0)
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(4) var<storage, read> pa: array<vec4f>;
@@ -20,15 +19,16 @@ override EPI: u32 = 0u;  // 0: acc + w·r[i]·c[j]   1: r[i]·acc   2: max(r[i] 
 @group(0) @binding(7) var<storage, read> c: array<f32>;
 @group(0) @binding(8) var<storage, read_write> out: array<f32>;
 
+// C(i, j) → out[i·ldo + j0 + j] by params.epi: 0 acc + w·r[ca+i]·c[cb+j] (w ≠ 0), 1 r[ca+i]·acc,
+// 2 max(r[ca+i] + c[cb+j] − 2·acc, 0); added to out when acc_in.
 fn epilogue(i: u32, j: u32, acc: f32) {
-  if (i >= params.m || j >= params.n) { return; }
   var v = acc;
-  if (EPI == 0u) {
+  if (params.epi == 0u) {
     if (params.w != 0.0) { v += params.w * r[params.ca + i] * c[params.cb + j]; }
-  } else if (EPI == 1u) {
+  } else if (params.epi == 1u) {
     v *= r[params.ca + i];
   } else {
-    v = max(r[params.ca + i] + c[params.cb + j] - 2.0 * acc, 0.0);
+    v = max(r[params.ca + i] + c[params.cb + j] - 2.0 * v, 0.0);
   }
   let at = i * params.ldo + params.j0 + j;
   if (params.acc_in != 0u) { v += out[at]; }
@@ -70,16 +70,12 @@ fn gemm(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) lane
     acc[14] = outer(acc[14], subgroupBroadcast(a, 14u), b);
     acc[15] = outer(acc[15], subgroupBroadcast(a, 15u), b);
   }
-  let j = c0 + 4u * lane;
-  for (var L = 0u; L < 16u; L++) {
-    let blk = acc[L];
-    for (var e = 0u; e < 4u; e++) {
-      let i = r0 + 4u * L + e;
-      let v = blk[e];
-      epilogue(i, j, v.x);
-      epilogue(i, j + 1u, v.y);
-      epilogue(i, j + 2u, v.z);
-      epilogue(i, j + 3u, v.w);
-    }
+  // One epilogue call site in a runtime loop over the lane's 64×4 results (dynamic indexing of acc): unrolled
+  // copies made lavapipe's compile 2.5× slower for no speed.
+  let rows = min(64u, params.m - min(r0, params.m));
+  for (var t = 0u; t < rows * 4u; t++) {
+    let i = t / 4u;
+    let j = c0 + 4u * lane + t % 4u;
+    if (j < params.n) { epilogue(r0 + i, j, acc[i / 4u][i % 4u][t % 4u]); }
   }
 }

@@ -32,8 +32,8 @@ import type { GpuBuffer } from './buffers.ts';
 import { defineKernel, type BindingValue } from './kernel.ts';
 import { axpby } from './elementwise.ts';
 
-const PARAMS = ['kl', 'm', 'n', 'lda', 'ldb', 'a_off', 'b_off', 'ldo', 'i0', 'j0', 'ca', 'cb', 'acc_in', 'tri', 'w', 's', 'pk', 'pw', 'ld', 'p_off', 'ldp', 'trans', 'centred', 'frac', 'is_first', 'nblk', 'blk0'] as const;
-const SG_PARAMS = ['kl', 'm', 'n', 'lda', 'ldb', 'a_off', 'b_off', 'ldo', 'i0', 'j0', 'ca', 'cb', 'acc_in', 'tri', 'w'] as const;
+const PARAMS = ['kl', 'm', 'n', 'lda', 'ldb', 'a_off', 'b_off', 'ldo', 'i0', 'j0', 'ca', 'cb', 'acc_in', 'tri', 'w', 's', 'epi', 'pk', 'pw', 'ld', 'p_off', 'ldp', 'trans', 'centred', 'frac', 'is_first', 'nblk', 'blk0'] as const;
+const SG_PARAMS = ['kl', 'm', 'n', 'lda', 'ldb', 'a_off', 'b_off', 'ldo', 'i0', 'j0', 'ca', 'cb', 'acc_in', 'tri', 'w', 'epi'] as const;
 type Param = (typeof PARAMS)[number];
 function params(p: Partial<Record<Param, number>>): Record<Param, number> {
   const all = {} as Record<Param, number>;
@@ -45,8 +45,8 @@ const file = 'covariance';
 const colsumKernel = defineKernel({ name: 'covariance_colsum', file, entry: 'colsum', bindings: { ya: 'read', shift: 'read', out: 'read_write' }, params: PARAMS, workgroupSize: [64, 4, 1] });
 const statsKernel = defineKernel({ name: 'covariance_chunk_stats', file, entry: 'chunk_stats', bindings: { partial: 'read', out_mean: 'read_write', out_centre: 'read_write', out_delta: 'read_write' }, params: PARAMS, workgroupSize: [256, 1, 1] });
 const packKernel = defineKernel({ name: 'covariance_pack', file, entry: 'pack', bindings: { ya: 'read', shift: 'read', centre: 'read', out: 'read_write' }, params: PARAMS, workgroupSize: [64, 1, 1] });
-const gemmKernel = defineKernel({ name: 'covariance_gemm', file, entry: 'gemm', bindings: { pa: 'read', pb: 'read', r: 'read', c: 'read', out: 'read_write' }, params: PARAMS, overrides: { EPI: 0 }, workgroupSize: [16, 16, 1] });
-const gemmSgKernel = defineKernel({ name: 'covariance_gemm_sg', file: 'covariance_sg', entry: 'gemm', bindings: { pa: 'read', pb: 'read', r: 'read', c: 'read', out: 'read_write' }, params: SG_PARAMS, overrides: { EPI: 0 }, workgroupSize: [16, 1, 1] });
+const gemmKernel = defineKernel({ name: 'covariance_gemm', file, entry: 'gemm', bindings: { pa: 'read', pb: 'read', r: 'read', c: 'read', out: 'read_write' }, params: PARAMS, workgroupSize: [16, 16, 1] });
+const gemmSgKernel = defineKernel({ name: 'covariance_gemm_sg', file: 'covariance_sg', entry: 'gemm', bindings: { pa: 'read', pb: 'read', r: 'read', c: 'read', out: 'read_write' }, params: SG_PARAMS, workgroupSize: [16, 1, 1] });
 const mirrorKernel = defineKernel({ name: 'covariance_mirror', file, entry: 'mirror', bindings: { upper: 'read_write', out: 'read_write' }, params: PARAMS, workgroupSize: [16, 16, 1] });
 const mirrorDiagKernel = defineKernel({ name: 'covariance_mirror_diag', file, entry: 'mirror_diag', bindings: { out: 'read_write' }, params: PARAMS, workgroupSize: [16, 16, 1] });
 
@@ -65,7 +65,8 @@ export function gemmPath(gpu: Gpu): GemmPath {
   return gpu.features.has('subgroups') && info?.subgroupMinSize === 16 && info?.subgroupMaxSize === 16 ? 'subgroup' : 'tiled';
 }
 
-function resolvePath(gpu: Gpu, path?: GemmPath): GemmPath {
+/** `path` if this adapter runs it (throws otherwise), else gemmPath(gpu). */
+export function resolveGemmPath(gpu: Gpu, path?: GemmPath): GemmPath {
   if (path === 'subgroup' && gemmPath(gpu) !== 'subgroup') throw new RangeError('covariance: the subgroup GEMM needs the subgroups feature with 16-wide subgroups');
   return path ?? gemmPath(gpu);
 }
@@ -107,12 +108,12 @@ export function gemmTN(gpu: Gpu, g: GemmTNArgs): void {
   const p = {
     kl: g.kl, m: g.m, n: g.n, lda: g.lda / 4, ldb: g.ldb / 4, a_off: aCol / 4, b_off: bCol / 4, ldo: g.ldo,
     i0: g.i0 ?? 0, j0: g.j0 ?? 0, ca: g.ca ?? 0, cb: g.cb ?? 0, acc_in: g.accumulate ? 1 : 0, tri: g.tri ? 1 : 0, w: g.w ?? 0,
+    epi: GEMM_EPILOGUES[g.epilogue ?? 'store'],
   };
   const bind = { pa: g.a, pb: g.b, r: g.r ?? g.a, c: g.c ?? g.r ?? g.a, out: g.out };
-  const overrides = { EPI: GEMM_EPILOGUES[g.epilogue ?? 'store'] };
   const workgroups: [number, number, number] = [Math.ceil(g.n / TILE), Math.ceil(g.m / TILE), 1];
-  if (g.path === 'subgroup') gemmSgKernel.run(gpu, { bind, params: p, overrides, workgroups });
-  else gemmKernel.run(gpu, { bind, params: params(p), overrides, workgroups });
+  if (g.path === 'subgroup') gemmSgKernel.run(gpu, { bind, params: p, workgroups });
+  else gemmKernel.run(gpu, { bind, params: params(p), workgroups });
 }
 
 // ---- packing and centring -------------------------------------------------------------------------
@@ -230,10 +231,30 @@ function checkPanelRows(gpu: Gpu, what: string, panelRows: number, width: number
   if (panelRows * width > maxBindingElements(gpu)) throw new RangeError(`${what}: panels of ${panelRows}×${width} floats exceed maxStorageBufferBindingSize; use at most ${Math.floor(maxBindingElements(gpu) / width)} rows`);
 }
 
-function allocPanels(gpu: Gpu, size: number, panelRows: number, label: string): GpuBuffer[] {
+/** Output panels: the caller's (checked) or fresh ones. */
+function allocPanels(gpu: Gpu, size: number, panelRows: number, label: string, given?: GpuBuffer[]): GpuBuffer[] {
+  const count = Math.ceil(size / panelRows);
+  if (given) {
+    if (given.length !== count) throw new RangeError(`${label}: ${given.length} output panels given, ${count} needed for ${panelRows}-row panels of order ${size}`);
+    given.forEach((b, p) => {
+      if (b.length < Math.min(panelRows, size - p * panelRows) * size) throw new RangeError(`${label}: output panel ${p} ('${b.label}') holds ${b.length} elements, fewer than ${Math.min(panelRows, size - p * panelRows) * size}`);
+    });
+    return given;
+  }
   const panels: GpuBuffer[] = [];
   for (let r = 0; r < size; r += panelRows) panels.push(gpu.alloc(Math.min(panelRows, size - r) * size, `${label}[${panels.length}]`));
   return panels;
+}
+
+/** Caller-owned outputs (e.g. to reuse buffers); any left out are allocated. */
+export interface SymmetricOutputs {
+  mean?: GpuBuffer; // d elements
+  panels?: GpuBuffer[]; // one per panel, panel p ≥ (its rows)·size elements
+}
+
+function outMean(gpu: Gpu, d: number, given?: GpuBuffer): GpuBuffer {
+  if (given && given.length < d) throw new RangeError(`output mean '${given.label}' holds ${given.length} elements, fewer than d = ${d}`);
+  return given ?? gpu.alloc(d, 'mean');
 }
 
 /** Scales the computed upper triangle of a panelled symmetric matrix by s and mirrors it into the lower. */
@@ -250,9 +271,9 @@ function scaleAndMirror(gpu: Gpu, m: SymmetricPanels, s: number): void {
   });
 }
 
-function symmetricResult(gpu: Gpu, shift: GpuBuffer, meanZ: GpuBuffer, m: SymmetricPanels, n: number, d: number): { mean: GpuBuffer; one: GpuBuffer | GpuBuffer[]; release: () => void } {
+function symmetricResult(gpu: Gpu, shift: GpuBuffer, meanZ: GpuBuffer, m: SymmetricPanels, n: number, d: number, out?: SymmetricOutputs): { mean: GpuBuffer; one: GpuBuffer | GpuBuffer[]; release: () => void } {
   scaleAndMirror(gpu, m, 1 / n);
-  const mean = gpu.alloc(d, 'mean');
+  const mean = outMean(gpu, d, out?.mean);
   axpby(gpu, 1, shift, 1, meanZ, mean, d);
   return { mean, one: m.panels.length === 1 ? m.panels[0] : m.panels, release: () => [mean, ...m.panels].forEach((b) => b.release()) };
 }
@@ -306,6 +327,7 @@ export interface CovarianceArgs {
   chunkRows?: number; // rows of Y bound per dispatch (default: ≤ 16384, as many as fit one binding)
   panelRows?: number; // rows of Σ per output panel (default: d when Σ fits one binding, else the most that fit); a multiple of 4
   path?: GemmPath;
+  out?: SymmetricOutputs;
 }
 
 /**
@@ -323,23 +345,25 @@ export class CovarianceAccumulator {
   private readonly centre: GpuBuffer; // the current chunk's mean of y − shift
   private readonly delta: GpuBuffer; // its difference from the running mean
   private readonly panels: GpuBuffer[];
+  private readonly out?: SymmetricOutputs;
   private finished = false;
 
   constructor(
     private readonly gpu: Gpu,
-    opts: { d: number; panelRows?: number; chunkRows?: number; path?: GemmPath },
+    opts: { d: number; panelRows?: number; chunkRows?: number; path?: GemmPath; out?: SymmetricOutputs },
   ) {
     const d = opts.d;
     checkShape('covariance', 1, d);
     this.d = d;
-    this.path = resolvePath(gpu, opts.path);
+    this.path = resolveGemmPath(gpu, opts.path);
     this.panelRows = covariancePanelRows(gpu, d, opts.panelRows);
     this.maxChunkRows = chunkRowsFor(gpu, 'covariance', d, opts.chunkRows);
     this.shift = gpu.alloc(d, 'cov-shift');
     this.meanZ = gpu.alloc(d, 'cov-mean-z');
     this.centre = gpu.alloc(d, 'cov-chunk-mean');
     this.delta = gpu.alloc(d, 'cov-chunk-delta');
-    this.panels = allocPanels(gpu, d, this.panelRows, 'cov');
+    this.panels = allocPanels(gpu, d, this.panelRows, 'cov', opts.out?.panels);
+    this.out = opts.out;
   }
 
   /** Adds `rows` rows of Y (default: all of `chunk`); a Float32Array is uploaded, a GpuBuffer read in place. */
@@ -385,7 +409,7 @@ export class CovarianceAccumulator {
     if (this.rows === 0) throw new RangeError('covariance: no rows accumulated');
     this.finished = true;
     const m: SymmetricPanels = { panels: this.panels, panelRows: this.panelRows, size: this.d };
-    const s = symmetricResult(this.gpu, this.shift, this.meanZ, m, this.rows, this.d);
+    const s = symmetricResult(this.gpu, this.shift, this.meanZ, m, this.rows, this.d, this.out);
     for (const b of [this.shift, this.meanZ, this.centre, this.delta]) b.release();
     return { ...m, mean: s.mean, cov: s.one, n: this.rows, d: this.d, release: s.release };
   }
@@ -397,16 +421,16 @@ export function covariance(gpu: Gpu, args: CovarianceArgs): CovarianceResult {
   checkShape('covariance', n, d);
   if (data.length < n * d) throw new RangeError(`covariance: data holds ${data.length} elements, fewer than n·d = ${n * d}`);
   if (data instanceof Float32Array) {
-    const acc = new CovarianceAccumulator(gpu, { d, panelRows: args.panelRows, chunkRows: args.chunkRows, path: args.path });
+    const acc = new CovarianceAccumulator(gpu, { d, panelRows: args.panelRows, chunkRows: args.chunkRows, path: args.path, out: args.out });
     acc.accumulate(data, n);
     return acc.finish();
   }
-  const path = resolvePath(gpu, args.path);
+  const path = resolveGemmPath(gpu, args.path);
   const chunkRows = chunkRowsFor(gpu, 'covariance', d, args.chunkRows);
   const panelRows = covariancePanelRows(gpu, d, args.panelRows);
   // Pass 1: shift and mean. Pass 2: centred products, chunk by chunk, into the upper triangle of every panel.
   const { shift, centre } = centring(gpu, data, n, d, chunkRows);
-  const panels = allocPanels(gpu, d, panelRows, 'cov');
+  const panels = allocPanels(gpu, d, panelRows, 'cov', args.out?.panels);
   const packed = gpu.alloc(Math.min(chunkRows, n) * roundUp4(d), 'cov-packed');
   for (let r0 = 0; r0 < n; r0 += chunkRows) {
     const rc = Math.min(chunkRows, n - r0);
@@ -416,7 +440,7 @@ export function covariance(gpu: Gpu, args: CovarianceArgs): CovarianceResult {
   }
   packed.release();
   const m: SymmetricPanels = { panels, panelRows, size: d };
-  const s = symmetricResult(gpu, shift, centre, m, n, d);
+  const s = symmetricResult(gpu, shift, centre, m, n, d, args.out);
   shift.release();
   centre.release();
   return { ...m, mean: s.mean, cov: s.one, n, d, release: s.release };
@@ -430,6 +454,7 @@ export interface GramArgs {
   d: number;
   panelRows?: number; // rows of G per panel (also rows of Y per block)
   path?: GemmPath;
+  out?: SymmetricOutputs;
 }
 
 /** G = (1/N)·Yc·Ycᵀ (N×N) and μ; see the file header. */
@@ -437,7 +462,7 @@ export function gram(gpu: Gpu, args: GramArgs): GramResult {
   const { n, d } = args;
   checkShape('gram', n, d);
   if (args.data.length < n * d) throw new RangeError(`gram: data holds ${args.data.length} elements, fewer than n·d = ${n * d}`);
-  const path = resolvePath(gpu, args.path);
+  const path = resolveGemmPath(gpu, args.path);
   const data = args.data instanceof Float32Array ? gpu.upload(args.data.subarray(0, n * d), 'gram-data') : args.data;
   // Panel p of G pairs with block p of Y (the same rows), packed transposed: d × roundUp4(rows) floats.
   const fitY = Math.min(maxRowsPerBinding(gpu, d), Math.floor((maxBindingElements(gpu) - 64) / d) - 4);
@@ -446,7 +471,7 @@ export function gram(gpu: Gpu, args: GramArgs): GramResult {
   checkPanelRows(gpu, 'gram', panelRows, n);
   if (panelRows > fitY) throw new RangeError(`gram: panelRows = ${panelRows} rows of Y (${d} wide) exceed one storage binding; use at most ${fitY}`);
   const { shift, centre } = centring(gpu, data, n, d, Math.min(maxRowsPerBinding(gpu, d), MAX_CHUNK_ROWS));
-  const panels = allocPanels(gpu, n, panelRows, 'gram');
+  const panels = allocPanels(gpu, n, panelRows, 'gram', args.out?.panels);
   const blockRows = (p: number): number => Math.min(panelRows, n - p * panelRows);
   const packBlock = (p: number, out: GpuBuffer): void => {
     const { bind, fix } = rowPanel(data, p * panelRows, blockRows(p), d);
@@ -467,7 +492,7 @@ export function gram(gpu: Gpu, args: GramArgs): GramResult {
   pa.release();
   if (pb !== pa) pb.release();
   const m: SymmetricPanels = { panels, panelRows, size: n };
-  const s = symmetricResult(gpu, shift, centre, m, n, d);
+  const s = symmetricResult(gpu, shift, centre, m, n, d, args.out);
   shift.release();
   centre.release();
   if (data !== args.data) data.release();
@@ -482,6 +507,7 @@ export interface GramEigenArgs {
   values: ArrayLike<number>; // λ_i > 0, m of them
   chunkRows?: number;
   path?: GemmPath;
+  out?: GpuBuffer; // m×d, caller-owned (allocated when left out)
 }
 
 /**
@@ -496,7 +522,7 @@ export function gramToCovEigenvectors(gpu: Gpu, args: GramEigenArgs): GpuBuffer 
   if (args.vectors.length < m * n) throw new RangeError(`gramToCovEigenvectors: vectors hold ${args.vectors.length} elements, fewer than m·N = ${m * n}`);
   if (args.data.length < n * d) throw new RangeError(`gramToCovEigenvectors: data holds ${args.data.length} elements, fewer than n·d = ${n * d}`);
   if (m * n > maxBindingElements(gpu) || m * d > maxBindingElements(gpu)) throw new RangeError(`gramToCovEigenvectors: ${m} vectors exceed one storage binding; map them in smaller groups`);
-  const path = resolvePath(gpu, args.path);
+  const path = resolveGemmPath(gpu, args.path);
   const scale = new Float32Array(m);
   for (let i = 0; i < m; i++) {
     if (!(values[i] > 0)) throw new RangeError(`gramToCovEigenvectors: eigenvalue ${i} is ${values[i]}; only λ > 0 maps to a covariance eigenvector`);
@@ -508,7 +534,8 @@ export function gramToCovEigenvectors(gpu: Gpu, args: GramEigenArgs): GpuBuffer 
   const scaleBuf = gpu.upload(scale, 'gram-eig-scale');
   const vectors = args.vectors instanceof Float32Array ? gpu.upload(args.vectors.subarray(0, m * n), 'gram-eig-v') : args.vectors;
   const vbind: BindingValue = vectors.length === m * n ? vectors : { buffer: vectors, offset: 0, length: m * n };
-  const out = gpu.alloc(m * d, 'cov-eigenvectors');
+  if (args.out && args.out.length < m * d) throw new RangeError(`gramToCovEigenvectors: output '${args.out.label}' holds ${args.out.length} elements, fewer than m·d = ${m * d}`);
+  const out = args.out ?? gpu.alloc(m * d, 'cov-eigenvectors');
   const pv = gpu.alloc(Math.min(chunkRows, n) * roundUp4(m), 'gram-eig-packed-v');
   const py = gpu.alloc(Math.min(chunkRows, n) * roundUp4(d), 'gram-eig-packed-y');
   for (let r0 = 0; r0 < n; r0 += chunkRows) {
@@ -521,5 +548,15 @@ export function gramToCovEigenvectors(gpu: Gpu, args: GramEigenArgs): GpuBuffer 
   for (const b of [pv, py, scaleBuf, shift, centre]) b.release();
   if (vectors !== args.vectors) vectors.release();
   if (data !== args.data) data.release();
+  return out;
+}
+
+/** Reads a panelled symmetric matrix back to the host as one row-major size×size array. */
+export async function readSymmetric(gpu: Gpu, m: SymmetricPanels): Promise<Float32Array> {
+  const out = new Float32Array(m.size * m.size);
+  for (let p = 0; p < m.panels.length; p++) {
+    const rows = Math.min(m.panelRows, m.size - p * m.panelRows);
+    out.set(await gpu.read(m.panels[p], rows * m.size), p * m.panelRows * m.size);
+  }
   return out;
 }
