@@ -63,3 +63,15 @@ export const GEMM_REL = 1e-6;
 export const gemmRel = (k: number): number => GEMM_REL * Math.sqrt(Math.max(1, k));
 /** Whole U-Net: directional derivative along a unit direction vs float32 central differences (h = 1e-2). */
 export const NETWORK_DIRECTIONAL_REL = 5e-3;
+/** Covariance / Gram / mean: float32 products accumulated over ≤ ~1e3 rows after centring (seen ~2e-7). */
+export const COVARIANCE_REL = 1e-5;
+/** Gram → covariance eigenvectors: one more float32 product, scaled by 1/√(Nλ) (seen ~1e-7). */
+export const COV_EIGVEC_REL = 1e-5;
+/** Σ·u − λ·u residual of the mapped eigenvectors, relative to λ‖u‖ (float32 data, float64 Σ). */
+export const COV_EIGVEC_RESIDUAL = 1e-4;
+/** Nearest neighbours: squared distances re-measured exactly in float32 (seen ~6e-7). */
+export const NEIGHBOUR_DIST_REL = 1e-5;
+/** Neighbour pairs closer than this relative gap are near-ties: their order may differ from float64. */
+export const NEIGHBOUR_TIE_REL = 1e-4;
+/** GL score vs float64 (a mean of ratios of float32 distances). */
+export const GL_REL = 1e-5;

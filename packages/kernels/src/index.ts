@@ -32,3 +32,7 @@ export * from './jacobi.ts';
 export * from './jacobi.ref.ts';
 export * from './eigen.ts';
 export * from './eigentopk.ts';
+export * from './covariance.ts';
+export * from './covariance.ref.ts';
+export * from './neighbours.ts';
+export * from './neighbours.ref.ts';
