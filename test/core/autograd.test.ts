@@ -161,8 +161,8 @@ describe('autograd: long op chains', () => {
 
   // Runtime bug (packages/kernels/src/device.ts, reported): the dispatch that triggers the automatic
   // flush at 64 dispatches reads its Params from a uniform arena that the next batch rewrites.
-  // This documents it; when the runtime is fixed this `it.fails` fails and should become `it`.
-  it.fails('runtime: 200 raw dispatches without a submit keep their Params', async () => {
+  // Fixed in the runtime (Gpu.dispatch orders submit, Params write and pass); kept as a regression test.
+  it('runtime: 200 raw dispatches without a submit keep their Params', async () => {
     const bufs = Array.from({ length: 200 }, (_, i) => gpu.alloc(4, `arena-${i}`));
     bufs.forEach((b, i) => fillValue(gpu, b, i + 1));
     const got: number[] = [];

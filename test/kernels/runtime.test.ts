@@ -1,6 +1,6 @@
 // The kernel runtime: declarations checked against the WGSL, binding limits, grid folding, errors.
 import { describe, it, beforeAll, expect } from 'vitest';
-import { getDevice, type Gpu, defineKernel, foldWorkgroups, KernelDeclarationError, axpby, axpbyRef, GpuError, sizeClass } from '@gausslens/kernels';
+import { getDevice, type Gpu, defineKernel, foldWorkgroups, KernelDeclarationError, axpby, axpbyRef, map, GpuError, sizeClass } from '@gausslens/kernels';
 import { ELEMENTWISE_REL } from '../support/tolerances.ts';
 import { expectClose, randomArray, POISON } from '../support/check.ts';
 
@@ -157,5 +157,19 @@ describe('aliasing', () => {
     expectClose(await gpu.read(out), Array.from(await gpu.read(x), (v) => 3 * v), ELEMENTWISE_REL);
     x.release();
     out.release();
+  });
+});
+
+describe('batched submission', () => {
+  it('300 dispatches recorded without a wait keep their own Params across automatic submits', async () => {
+    const gpu = await getDevice();
+    const x = gpu.upload(randomArray(4));
+    const outs = Array.from({ length: 300 }, (_, i) => gpu.alloc(4, `batch-${i}`));
+    outs.forEach((o, i) => map(gpu, 'identity', x, o, 0, i + 1)); // out = 0·x + (i + 1)
+    const got: number[] = [];
+    for (const o of outs) got.push((await gpu.read(o))[3]);
+    expect(got).toEqual(outs.map((_, i) => i + 1));
+    outs.forEach((o) => o.release());
+    x.release();
   });
 });

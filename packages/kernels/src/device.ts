@@ -161,12 +161,19 @@ export class Gpu {
     return this.encoder;
   }
 
-  /** The compute pass that dispatches are recorded into (kept open across dispatches). */
-  computePass(): GPUComputePassEncoder {
+  /**
+   * Records one dispatch: submits first if the batch is full, then writes its Params into the
+   * uniform arena (which may itself submit when full), then opens or reuses the compute pass.
+   * In this order a submit never separates a dispatch from the arena that holds its Params.
+   */
+  dispatch(params: ArrayBuffer, record: (params: GPUBufferBinding) => { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; workgroups: [number, number, number] }): void {
     if (this.dispatchesInBatch >= DISPATCHES_PER_SUBMIT) this.flush();
+    const { pipeline, bindGroup, workgroups } = record(this.uniform(params));
     this.pass ??= this.commandEncoder().beginComputePass({ label: 'gausslens' });
     this.dispatchesInBatch++;
-    return this.pass;
+    this.pass.setPipeline(pipeline);
+    this.pass.setBindGroup(0, bindGroup);
+    this.pass.dispatchWorkgroups(...workgroups);
   }
 
   private endPass(): void {
@@ -182,8 +189,8 @@ export class Gpu {
     this.commandEncoder().copyBufferToBuffer(src.buffer, srcOffset * 4, dst.buffer, dstOffset * 4, length * 4);
   }
 
-  /** Writes `data` into the uniform arena and returns the binding for it. */
-  uniform(data: ArrayBuffer): GPUBufferBinding {
+  /** Writes `data` into the uniform arena and returns the binding for it (valid until the next submit). */
+  private uniform(data: ArrayBuffer): GPUBufferBinding {
     const size = data.byteLength;
     if (size > UNIFORM_ARENA_BYTES) throw new RangeError(`params struct of ${size} bytes is larger than the uniform arena`);
     if (!this.arena || this.arenaUsed + size > UNIFORM_ARENA_BYTES) {

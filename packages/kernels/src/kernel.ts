@@ -179,7 +179,7 @@ export class Kernel<B extends string, P extends string, O extends string> {
   run(gpu: Gpu, args: RunArgs<B, P, O>): void {
     const pipeline = this.pipeline(gpu, args.overrides);
     const maxBinding = gpu.limits.maxStorageBufferBindingSize;
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: gpu.uniform(this.packParams(args.params)) }];
+    const entries: GPUBindGroupEntry[] = [];
     this.bindingNames.forEach((b, i) => {
       const v = args.bind[b];
       if (!v) throw new TypeError(`${this.name}: missing binding '${b}'`);
@@ -194,13 +194,14 @@ export class Kernel<B extends string, P extends string, O extends string> {
       entries.push({ binding: this.bindingNumbers[i], resource: { buffer: buf.buffer, offset: offset * 4, size: length * 4 } });
     });
     this.checkAliasing(args.bind);
-    const bindGroup = gpu.device.createBindGroup({ label: this.name, layout: this.state(gpu).layout, entries });
-    const [x, y, z] = foldWorkgroups(args.workgroups, gpu.limits.maxComputeWorkgroupsPerDimension);
-    if (x === 0 || y === 0 || z === 0) return;
-    const pass = gpu.computePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(x, y, z);
+    const workgroups = foldWorkgroups(args.workgroups, gpu.limits.maxComputeWorkgroupsPerDimension);
+    if (workgroups.some((v) => v === 0)) return;
+    const layout = this.state(gpu).layout;
+    gpu.dispatch(this.packParams(args.params), (params) => ({
+      pipeline,
+      bindGroup: gpu.device.createBindGroup({ label: this.name, layout, entries: [{ binding: 0, resource: params }, ...entries] }),
+      workgroups,
+    }));
   }
 }
 
