@@ -37,7 +37,9 @@ async function run(n: number, steps: number, o: Opts, gradient: (n: number) => F
   expectClose(got.m, ref.m, ADAM_REL, 'm');
   expectClose(got.v, ref.v, ADAM_REL, 'v');
   expectClose(got.param, ref.param, ADAM_REL, 'param');
-  expectClose(got.param.map((x, i) => x - p0[i]), ref.param.map((x, i) => x - p0[i]), ADAM_UPDATE_REL, 'param − param0');
+  // The update itself (~lr a step), compared over several elements: one element's update can be tiny by chance
+  // (random-sign gradients), and float32 storage of param resolves it only to ulp(param).
+  if (n >= 7) expectClose(got.param.map((x, i) => x - p0[i]), ref.param.map((x, i) => x - p0[i]), ADAM_UPDATE_REL, 'param − param0');
   for (const b of [param, m, v, grad, normSq]) b.release();
   return { got, ref };
 }
@@ -81,7 +83,7 @@ describe('EMA', () => {
       const beta = emaBeta(512, 500); // EDM FFHQ-64: batch 512, half-life 500 kimg
       expect(beta).toBe(0.5 ** (512 / 500_000));
       const e0 = randomArray(n, -1, 1);
-      const p = randomArray(n, -1, 1);
+      const p = e0.map((e) => e + (Math.random() < 0.5 ? -1 : 1) * (0.5 + Math.random())); // |param − ema| ≥ 0.5
       const [ema, param] = [gpu.upload(e0), gpu.upload(p)];
       emaUpdate(gpu, ema, param, beta);
       const e1 = emaRef(e0, p, beta);
