@@ -1,7 +1,7 @@
 // Mean, covariance, Gram and distances of row-major data Y (N×d); see packages/kernels/src/covariance.ts.
 // colsum (64×4 threads): partial[(blk0+b)·pw + j] = Σ over rows [256b, 256b+256) of (y[r, j] − shift[j]).
 // chunk_stats (256): a chunk's mean from its partials, merged into the running mean (Chan et al.).
-// pack (64): P[k·ldp + i] = centred, zero-padded, optionally transposed copy of Y (see fn pack).
+// pack (64, a thread a column × 64 rows of Y): P[k·ldp + i] = centred, zero-padded, optionally transposed Y.
 // gemm (16×16 threads, a 64×64 tile of out, 4×4 a thread, K in slices of 16 through workgroup memory):
 //   C = Aᵀ·B with A, B packed k-major (vec4), then the epilogue params.epi (see fn epilogue); covariance_sg.wgsl is
 //   the same contract for adapters with 16-wide subgroups.
@@ -76,18 +76,28 @@ fn chunk_stats(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
 
 // out[k·ldp + i] for k < pk, i < ldp: trans 0: y[p_off + k·ld + i] centred by column i;
 // trans 1: y[p_off + i·ld + k] centred by column k; 0 for i ≥ pw. Centring: (y − shift) − centre, if centred.
+// A thread owns one column of Y (so loads its shift and centre once) and a run of 64 rows of it.
 @compute @workgroup_size(64)
 fn pack(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = wid.x * 64u + lid;
-  let k = wid.y;
-  if (i >= params.ldp || k >= params.pk) { return; }
-  var v = 0.0;
-  if (i < params.pw) {
-    let col = select(i, k, params.trans != 0u);
-    v = ya[select(params.p_off + k * params.ld + i, params.p_off + i * params.ld + k, params.trans != 0u)];
-    if (params.centred != 0u) { v = (v - shift[col]) - centre[col]; }
+  let col = wid.x * 64u + lid;   // column of Y: i (trans 0) or k (trans 1)
+  let run = wid.y * 64u;         // first row of Y: k (trans 0) or i (trans 1)
+  let trans = params.trans != 0u;
+  let cols = select(params.ldp, params.pk, trans);
+  let rows = select(params.pk, params.ldp, trans);
+  if (col >= cols) { return; }
+  let valid_col = trans || col < params.pw;
+  var sh = 0.0;
+  var ce = 0.0;
+  if (params.centred != 0u && valid_col) {
+    sh = shift[col];
+    ce = centre[col];
   }
-  out[k * params.ldp + i] = v;
+  let end = min(run + 64u, rows);
+  for (var row = run; row < end; row++) {
+    var v = 0.0;
+    if (valid_col && (!trans || row < params.pw)) { v = (ya[params.p_off + row * params.ld + col] - sh) - ce; }
+    out[select(row * params.ldp + col, col * params.ldp + row, trans)] = v;
+  }
 }
 
 // ---- gemm: C = Aᵀ·B over packed operands, then the epilogue ------------------------------------

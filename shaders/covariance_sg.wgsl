@@ -19,20 +19,24 @@ struct Params {
 @group(0) @binding(7) var<storage, read> c: array<f32>;
 @group(0) @binding(8) var<storage, read_write> out: array<f32>;
 
-// C(i, j) → out[i·ldo + j0 + j] by params.epi: 0 acc + w·r[ca+i]·c[cb+j] (w ≠ 0), 1 r[ca+i]·acc,
-// 2 max(r[ca+i] + c[cb+j] − 2·acc, 0); added to out when acc_in.
-fn epilogue(i: u32, j: u32, acc: f32) {
+// Row i of C at columns j .. j+3 (cj = c[cb + j ..]) by params.epi: 0 acc + w·r[ca+i]·c[cb+j] (w ≠ 0),
+// 1 r[ca+i]·acc, 2 max(r[ca+i] + c[cb+j] − 2·acc, 0); stored to out[i·ldo + j0 + j ..] (columns < n), added when acc_in.
+fn epilogue4(i: u32, j: u32, acc: vec4f, cj: vec4f) {
   var v = acc;
   if (params.epi == 0u) {
-    if (params.w != 0.0) { v += params.w * r[params.ca + i] * c[params.cb + j]; }
+    if (params.w != 0.0) { v += params.w * r[params.ca + i] * cj; }
   } else if (params.epi == 1u) {
     v *= r[params.ca + i];
   } else {
-    v = max(r[params.ca + i] + c[params.cb + j] - 2.0 * v, 0.0);
+    v = max(vec4f(r[params.ca + i]) + cj - 2.0 * acc, vec4f(0.0));
   }
   let at = i * params.ldo + params.j0 + j;
-  if (params.acc_in != 0u) { v += out[at]; }
-  out[at] = v;
+  let cols = min(4u, params.n - j);
+  for (var e = 0u; e < cols; e++) {
+    var x = v[e];
+    if (params.acc_in != 0u) { x += out[at + e]; }
+    out[at + e] = x;
+  }
 }
 
 // m += s ⊗ b: row e of the 4×4 block gains s[e]·b.
@@ -70,12 +74,14 @@ fn gemm(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) lane
     acc[14] = outer(acc[14], subgroupBroadcast(a, 14u), b);
     acc[15] = outer(acc[15], subgroupBroadcast(a, 15u), b);
   }
-  // One epilogue call site in a runtime loop over the lane's 64×4 results (dynamic indexing of acc): unrolled
-  // copies made lavapipe's compile 2.5× slower for no speed.
-  let rows = min(64u, params.m - min(r0, params.m));
-  for (var t = 0u; t < rows * 4u; t++) {
-    let i = t / 4u;
-    let j = c0 + 4u * lane + t % 4u;
-    if (j < params.n) { epilogue(r0 + i, j, acc[i / 4u][i % 4u][t % 4u]); }
+  // One epilogue call site in a runtime loop over the lane's 64 rows (dynamic indexing of acc): unrolled copies
+  // made lavapipe's compile 2.5× slower for no speed.
+  let j = c0 + 4u * lane;
+  if (j >= params.n) { return; }
+  var cj = vec4f(0.0);
+  if (params.epi != 1u) {
+    for (var e = 0u; e < 4u; e++) { cj[e] = c[params.cb + min(j + e, params.n - 1u)]; }
   }
+  let rows = min(64u, params.m - min(r0, params.m));
+  for (var i = 0u; i < rows; i++) { epilogue4(r0 + i, j, acc[i / 4u][i % 4u], cj); }
 }

@@ -26,7 +26,7 @@
 // Kernels: each chunk is packed (centred, rows padded to a multiple of 4 floats) into a k-major scratch; C = Aᵀ·B
 // runs on 64×64 tiles, either with subgroup broadcasts (adapters whose subgroups are exactly 16 wide, e.g. lavapipe
 // with 512-bit vectors: no workgroup memory, each loaded float feeds 64 FMAs) or tiled through workgroup memory
-// with 4×4 register blocks (every other adapter). `gemmPath(gpu)` tells which; `path` in the args forces one.
+// with 4×4 register blocks (every other adapter). `covariancePath(gpu)` tells which; `path` in the args forces one.
 import type { Gpu } from './device.ts';
 import type { GpuBuffer } from './buffers.ts';
 import { defineKernel, type BindingValue } from './kernel.ts';
@@ -57,25 +57,25 @@ const MAX_GRID = 65535;
 
 // ---- GEMM path ---------------------------------------------------------------------------------
 
-export type GemmPath = 'subgroup' | 'tiled';
+export type CovariancePath = 'subgroup' | 'tiled';
 
 /** The GEMM variant this adapter runs: 'subgroup' when its subgroups are exactly 16 wide, else 'tiled'. */
-export function gemmPath(gpu: Gpu): GemmPath {
+export function covariancePath(gpu: Gpu): CovariancePath {
   const info = (gpu.device as unknown as { adapterInfo?: { subgroupMinSize?: number; subgroupMaxSize?: number } }).adapterInfo;
   return gpu.features.has('subgroups') && info?.subgroupMinSize === 16 && info?.subgroupMaxSize === 16 ? 'subgroup' : 'tiled';
 }
 
-/** `path` if this adapter runs it (throws otherwise), else gemmPath(gpu). */
-export function resolveGemmPath(gpu: Gpu, path?: GemmPath): GemmPath {
-  if (path === 'subgroup' && gemmPath(gpu) !== 'subgroup') throw new RangeError('covariance: the subgroup GEMM needs the subgroups feature with 16-wide subgroups');
-  return path ?? gemmPath(gpu);
+/** `path` if this adapter runs it (throws otherwise), else covariancePath(gpu). */
+export function resolveCovariancePath(gpu: Gpu, path?: CovariancePath): CovariancePath {
+  if (path === 'subgroup' && covariancePath(gpu) !== 'subgroup') throw new RangeError('covariance: the subgroup GEMM needs the subgroups feature with 16-wide subgroups');
+  return path ?? covariancePath(gpu);
 }
 
 /** Epilogues of the GEMM: 'store' acc + w·r[i]·c[j]; 'rowscale' r[i]·acc; 'distance' max(r[i] + c[j] − 2·acc, 0). */
-export const GEMM_EPILOGUES = { store: 0, rowscale: 1, distance: 2 } as const;
+export const COVARIANCE_EPILOGUES = { store: 0, rowscale: 1, distance: 2 } as const;
 
-export interface GemmTNArgs {
-  path: GemmPath;
+export interface CovarianceGemmArgs {
+  path: CovariancePath;
   a: BindingValue; // packed A: kl rows of `lda` floats (k-major), C row i is column aCol + i
   b: BindingValue;
   lda: number; // floats, a multiple of 4
@@ -91,7 +91,7 @@ export interface GemmTNArgs {
   j0?: number; // global column of C column 0 (triangle test and out column)
   tri?: boolean; // skip 64×64 tiles wholly under the diagonal
   accumulate?: boolean; // out += epilogue (else out = epilogue)
-  epilogue?: keyof typeof GEMM_EPILOGUES;
+  epilogue?: keyof typeof COVARIANCE_EPILOGUES;
   r?: BindingValue; // row vector of the epilogue, read at ca + i
   c?: BindingValue; // column vector, read at cb + j
   ca?: number;
@@ -100,15 +100,15 @@ export interface GemmTNArgs {
 }
 
 /** Records C = Aᵀ·B on packed operands with an epilogue (internal building block of covariance and neighbours). */
-export function gemmTN(gpu: Gpu, g: GemmTNArgs): void {
+export function covarianceGemm(gpu: Gpu, g: CovarianceGemmArgs): void {
   const aCol = g.aCol ?? 0;
   const bCol = g.bCol ?? 0;
-  if (g.lda % 4 || g.ldb % 4 || aCol % 4 || bCol % 4) throw new RangeError('gemmTN: packed strides and column offsets must be multiples of 4');
-  if (Math.ceil(g.m / TILE) > MAX_GRID || Math.ceil(g.n / TILE) > MAX_GRID) throw new RangeError('gemmTN: too many tiles');
+  if (g.lda % 4 || g.ldb % 4 || aCol % 4 || bCol % 4) throw new RangeError('covarianceGemm: packed strides and column offsets must be multiples of 4');
+  if (Math.ceil(g.m / TILE) > MAX_GRID || Math.ceil(g.n / TILE) > MAX_GRID) throw new RangeError('covarianceGemm: too many tiles');
   const p = {
     kl: g.kl, m: g.m, n: g.n, lda: g.lda / 4, ldb: g.ldb / 4, a_off: aCol / 4, b_off: bCol / 4, ldo: g.ldo,
     i0: g.i0 ?? 0, j0: g.j0 ?? 0, ca: g.ca ?? 0, cb: g.cb ?? 0, acc_in: g.accumulate ? 1 : 0, tri: g.tri ? 1 : 0, w: g.w ?? 0,
-    epi: GEMM_EPILOGUES[g.epilogue ?? 'store'],
+    epi: COVARIANCE_EPILOGUES[g.epilogue ?? 'store'],
   };
   const bind = { pa: g.a, pb: g.b, r: g.r ?? g.a, c: g.c ?? g.r ?? g.a, out: g.out };
   const workgroups: [number, number, number] = [Math.ceil(g.n / TILE), Math.ceil(g.m / TILE), 1];
@@ -118,9 +118,9 @@ export function gemmTN(gpu: Gpu, g: GemmTNArgs): void {
 
 // ---- packing and centring -------------------------------------------------------------------------
 
-export const roundUp4 = (x: number): number => Math.ceil(x / 4) * 4;
+const roundUp4 = (x: number): number => Math.ceil(x / 4) * 4;
 
-export interface PackArgs {
+export interface CovariancePackArgs {
   src: BindingValue;
   off: number; // element offset of Y(0, 0) in src
   ld: number; // row stride of Y in src
@@ -133,14 +133,16 @@ export interface PackArgs {
 }
 
 /** P (rows × roundUp4(width)) ← centred, zero-padded, optionally transposed Y. */
-export function packRows(gpu: Gpu, a: PackArgs): void {
+export function covariancePack(gpu: Gpu, a: CovariancePackArgs): void {
   const ldp = roundUp4(a.width);
-  if (a.rows > MAX_GRID) throw new RangeError(`pack: ${a.rows} rows exceed one dispatch`);
   const centred = a.shift !== undefined && a.centre !== undefined;
+  // A thread per column of Y and 64 of its rows: trans 0 columns i < ldp, rows k < rows; trans 1 columns k, rows i.
+  const [cols, rows] = a.trans ? [a.rows, ldp] : [ldp, a.rows];
+  if (Math.ceil(rows / 64) > MAX_GRID || Math.ceil(cols / 64) > MAX_GRID) throw new RangeError(`pack: ${a.rows}×${a.width} is too large for one dispatch`);
   packKernel.run(gpu, {
     bind: { ya: a.src, shift: a.shift ?? a.src, centre: a.centre ?? a.src, out: a.out },
     params: params({ pk: a.rows, pw: a.width, ld: a.ld, p_off: a.off, ldp, trans: a.trans ? 1 : 0, centred: centred ? 1 : 0 }),
-    workgroups: [Math.ceil(ldp / 64), a.rows, 1],
+    workgroups: [Math.ceil(cols / 64), Math.ceil(rows / 64), 1],
   });
 }
 
@@ -149,14 +151,14 @@ function maxBindingElements(gpu: Gpu): number {
 }
 
 /** Most rows of a d-wide row-major matrix one binding holds (with 63 elements of alignment slack, and packed). */
-export function maxRowsPerBinding(gpu: Gpu, d: number): number {
+function maxRowsPerBinding(gpu: Gpu, d: number): number {
   const rows = Math.floor((maxBindingElements(gpu) - 64) / roundUp4(d));
   if (rows < 1) throw new RangeError(`a row of ${d} floats does not fit one storage binding`);
   return rows;
 }
 
 /** A binding of rows [row0, row0 + rows) of a d-wide row-major buffer, and the element offset of its first row. */
-export function rowPanel(buf: GpuBuffer, row0: number, rows: number, d: number): { bind: BindingValue; fix: number } {
+export function rowPanelBinding(buf: GpuBuffer, row0: number, rows: number, d: number): { bind: BindingValue; fix: number } {
   const start = row0 * d;
   const aligned = Math.floor(start / 64) * 64;
   const fix = start - aligned;
@@ -173,7 +175,7 @@ function colsum(gpu: Gpu, src: BindingValue, fix: number, rows: number, d: numbe
 }
 
 /** Shift s (the first row) and m_z = mean of (y − s) over all n rows of a d-wide buffer. */
-export function centring(gpu: Gpu, data: GpuBuffer, n: number, d: number, chunkRows: number): { shift: GpuBuffer; centre: GpuBuffer } {
+function centring(gpu: Gpu, data: GpuBuffer, n: number, d: number, chunkRows: number): { shift: GpuBuffer; centre: GpuBuffer } {
   const shift = gpu.alloc(d, 'cov-shift');
   gpu.copy(data, shift, d, 0, 0);
   let nblk = 0;
@@ -182,7 +184,7 @@ export function centring(gpu: Gpu, data: GpuBuffer, n: number, d: number, chunkR
   let blk0 = 0;
   for (let r0 = 0; r0 < n; r0 += chunkRows) {
     const rc = Math.min(chunkRows, n - r0);
-    const { bind, fix } = rowPanel(data, r0, rc, d);
+    const { bind, fix } = rowPanelBinding(data, r0, rc, d);
     blk0 += colsum(gpu, bind, fix, rc, d, shift, partial, blk0);
   }
   const centre = gpu.alloc(d, 'cov-centre');
@@ -219,7 +221,7 @@ export interface GramResult extends SymmetricPanels {
 }
 
 /** Rows of a `width`-wide matrix per panel: all of them if they fit one binding, else the most that fit (a multiple of 64). */
-export function defaultPanelRows(gpu: Gpu, rows: number, width: number): number {
+export function symmetricPanelRows(gpu: Gpu, rows: number, width: number): number {
   const fit = Math.floor(maxBindingElements(gpu) / width);
   if (fit >= rows) return rows;
   if (fit < TILE) throw new RangeError(`a row of ${width} floats is too wide for ${TILE}-row panels under maxStorageBufferBindingSize`);
@@ -290,14 +292,14 @@ function chunkRowsFor(gpu: Gpu, what: string, d: number, chunkRows?: number): nu
 }
 
 function covariancePanelRows(gpu: Gpu, d: number, panelRows?: number): number {
-  const rows = panelRows ?? defaultPanelRows(gpu, d, d);
+  const rows = panelRows ?? symmetricPanelRows(gpu, d, d);
   checkPanelRows(gpu, 'covariance', rows, d);
   if (rows % 4 !== 0 && rows < d) throw new RangeError(`covariance: panelRows = ${rows} must be a multiple of 4`);
   return rows;
 }
 
 interface ChunkProducts {
-  path: GemmPath;
+  path: CovariancePath;
   packed: GpuBuffer; // rc × roundUp4(d) scratch
   rows: number;
   d: number;
@@ -313,7 +315,7 @@ function chunkProducts(gpu: Gpu, a: ChunkProducts): void {
   const ld = roundUp4(a.d);
   a.panels.forEach((out, p) => {
     const i0 = p * a.panelRows;
-    gemmTN(gpu, {
+    covarianceGemm(gpu, {
       path: a.path, a: a.packed, b: a.packed, lda: ld, ldb: ld, aCol: i0, bCol: 0, kl: a.rows, m: Math.min(a.panelRows, a.d - i0), n: a.d,
       out, ldo: a.d, i0, j0: 0, tri: true, accumulate: a.accumulate, epilogue: 'store', r: a.delta, c: a.delta, ca: i0, cb: 0, w: a.delta ? a.w : 0,
     });
@@ -326,7 +328,7 @@ export interface CovarianceArgs {
   d: number;
   chunkRows?: number; // rows of Y bound per dispatch (default: ≤ 16384, as many as fit one binding)
   panelRows?: number; // rows of Σ per output panel (default: d when Σ fits one binding, else the most that fit); a multiple of 4
-  path?: GemmPath;
+  path?: CovariancePath;
   out?: SymmetricOutputs;
 }
 
@@ -338,7 +340,7 @@ export class CovarianceAccumulator {
   readonly d: number;
   readonly panelRows: number;
   rows = 0; // rows accumulated so far
-  private readonly path: GemmPath;
+  private readonly path: CovariancePath;
   private readonly maxChunkRows: number;
   private readonly shift: GpuBuffer; // the first row seen
   private readonly meanZ: GpuBuffer; // running mean of y − shift
@@ -350,12 +352,12 @@ export class CovarianceAccumulator {
 
   constructor(
     private readonly gpu: Gpu,
-    opts: { d: number; panelRows?: number; chunkRows?: number; path?: GemmPath; out?: SymmetricOutputs },
+    opts: { d: number; panelRows?: number; chunkRows?: number; path?: CovariancePath; out?: SymmetricOutputs },
   ) {
     const d = opts.d;
     checkShape('covariance', 1, d);
     this.d = d;
-    this.path = resolveGemmPath(gpu, opts.path);
+    this.path = resolveCovariancePath(gpu, opts.path);
     this.panelRows = covariancePanelRows(gpu, d, opts.panelRows);
     this.maxChunkRows = chunkRowsFor(gpu, 'covariance', d, opts.chunkRows);
     this.shift = gpu.alloc(d, 'cov-shift');
@@ -386,7 +388,7 @@ export class CovarianceAccumulator {
     const { gpu, d } = this;
     const na = this.rows;
     if (na === 0) gpu.copy(buf, this.shift, d, row0 * d, 0);
-    const { bind, fix } = rowPanel(buf, row0, rc, d);
+    const { bind, fix } = rowPanelBinding(buf, row0, rc, d);
     const partial = gpu.alloc(Math.ceil(rc / COLSUM_ROWS) * d, 'cov-partial');
     const nblk = colsum(gpu, bind, fix, rc, d, this.shift, partial, 0);
     statsKernel.run(gpu, {
@@ -396,7 +398,7 @@ export class CovarianceAccumulator {
     });
     partial.release();
     const packed = gpu.alloc(rc * roundUp4(d), 'cov-packed');
-    packRows(gpu, { src: bind, off: fix, ld: d, rows: rc, width: d, trans: false, shift: this.shift, centre: this.centre, out: packed });
+    covariancePack(gpu, { src: bind, off: fix, ld: d, rows: rc, width: d, trans: false, shift: this.shift, centre: this.centre, out: packed });
     const w = na === 0 ? 0 : (na * rc) / (na + rc);
     chunkProducts(gpu, { path: this.path, packed, rows: rc, d, delta: na === 0 ? undefined : this.delta, w, accumulate: na > 0, panels: this.panels, panelRows: this.panelRows });
     packed.release();
@@ -425,7 +427,7 @@ export function covariance(gpu: Gpu, args: CovarianceArgs): CovarianceResult {
     acc.accumulate(data, n);
     return acc.finish();
   }
-  const path = resolveGemmPath(gpu, args.path);
+  const path = resolveCovariancePath(gpu, args.path);
   const chunkRows = chunkRowsFor(gpu, 'covariance', d, args.chunkRows);
   const panelRows = covariancePanelRows(gpu, d, args.panelRows);
   // Pass 1: shift and mean. Pass 2: centred products, chunk by chunk, into the upper triangle of every panel.
@@ -434,8 +436,8 @@ export function covariance(gpu: Gpu, args: CovarianceArgs): CovarianceResult {
   const packed = gpu.alloc(Math.min(chunkRows, n) * roundUp4(d), 'cov-packed');
   for (let r0 = 0; r0 < n; r0 += chunkRows) {
     const rc = Math.min(chunkRows, n - r0);
-    const { bind, fix } = rowPanel(data, r0, rc, d);
-    packRows(gpu, { src: bind, off: fix, ld: d, rows: rc, width: d, trans: false, shift, centre, out: packed });
+    const { bind, fix } = rowPanelBinding(data, r0, rc, d);
+    covariancePack(gpu, { src: bind, off: fix, ld: d, rows: rc, width: d, trans: false, shift, centre, out: packed });
     chunkProducts(gpu, { path, packed, rows: rc, d, w: 0, accumulate: r0 > 0, panels, panelRows });
   }
   packed.release();
@@ -453,7 +455,7 @@ export interface GramArgs {
   n: number;
   d: number;
   panelRows?: number; // rows of G per panel (also rows of Y per block)
-  path?: GemmPath;
+  path?: CovariancePath;
   out?: SymmetricOutputs;
 }
 
@@ -462,11 +464,11 @@ export function gram(gpu: Gpu, args: GramArgs): GramResult {
   const { n, d } = args;
   checkShape('gram', n, d);
   if (args.data.length < n * d) throw new RangeError(`gram: data holds ${args.data.length} elements, fewer than n·d = ${n * d}`);
-  const path = resolveGemmPath(gpu, args.path);
+  const path = resolveCovariancePath(gpu, args.path);
   const data = args.data instanceof Float32Array ? gpu.upload(args.data.subarray(0, n * d), 'gram-data') : args.data;
   // Panel p of G pairs with block p of Y (the same rows), packed transposed: d × roundUp4(rows) floats.
   const fitY = Math.min(maxRowsPerBinding(gpu, d), Math.floor((maxBindingElements(gpu) - 64) / d) - 4);
-  let panelRows = args.panelRows ?? defaultPanelRows(gpu, n, n);
+  let panelRows = args.panelRows ?? symmetricPanelRows(gpu, n, n);
   if (args.panelRows === undefined && panelRows > fitY) panelRows = Math.max(TILE, Math.floor(fitY / TILE) * TILE);
   checkPanelRows(gpu, 'gram', panelRows, n);
   if (panelRows > fitY) throw new RangeError(`gram: panelRows = ${panelRows} rows of Y (${d} wide) exceed one storage binding; use at most ${fitY}`);
@@ -474,8 +476,8 @@ export function gram(gpu: Gpu, args: GramArgs): GramResult {
   const panels = allocPanels(gpu, n, panelRows, 'gram', args.out?.panels);
   const blockRows = (p: number): number => Math.min(panelRows, n - p * panelRows);
   const packBlock = (p: number, out: GpuBuffer): void => {
-    const { bind, fix } = rowPanel(data, p * panelRows, blockRows(p), d);
-    packRows(gpu, { src: bind, off: fix, ld: d, rows: d, width: blockRows(p), trans: true, shift, centre, out });
+    const { bind, fix } = rowPanelBinding(data, p * panelRows, blockRows(p), d);
+    covariancePack(gpu, { src: bind, off: fix, ld: d, rows: d, width: blockRows(p), trans: true, shift, centre, out });
   };
   const pa = gpu.alloc(d * roundUp4(panelRows), 'gram-packed-a');
   const pb = panels.length > 1 ? gpu.alloc(d * roundUp4(panelRows), 'gram-packed-b') : pa;
@@ -483,7 +485,7 @@ export function gram(gpu: Gpu, args: GramArgs): GramResult {
     packBlock(p, pa);
     for (let q = p; q < panels.length; q++) {
       if (q !== p) packBlock(q, pb);
-      gemmTN(gpu, {
+      covarianceGemm(gpu, {
         path, a: pa, b: q === p ? pa : pb, lda: roundUp4(blockRows(p)), ldb: roundUp4(blockRows(q)), kl: d, m: blockRows(p), n: blockRows(q),
         out, ldo: n, i0: p * panelRows, j0: q * panelRows, tri: true, epilogue: 'store',
       });
@@ -506,7 +508,7 @@ export interface GramEigenArgs {
   vectors: GpuBuffer | Float32Array; // m×N row-major: row i a unit eigenvector v_i of G
   values: ArrayLike<number>; // λ_i > 0, m of them
   chunkRows?: number;
-  path?: GemmPath;
+  path?: CovariancePath;
   out?: GpuBuffer; // m×d, caller-owned (allocated when left out)
 }
 
@@ -522,7 +524,7 @@ export function gramToCovEigenvectors(gpu: Gpu, args: GramEigenArgs): GpuBuffer 
   if (args.vectors.length < m * n) throw new RangeError(`gramToCovEigenvectors: vectors hold ${args.vectors.length} elements, fewer than m·N = ${m * n}`);
   if (args.data.length < n * d) throw new RangeError(`gramToCovEigenvectors: data holds ${args.data.length} elements, fewer than n·d = ${n * d}`);
   if (m * n > maxBindingElements(gpu) || m * d > maxBindingElements(gpu)) throw new RangeError(`gramToCovEigenvectors: ${m} vectors exceed one storage binding; map them in smaller groups`);
-  const path = resolveGemmPath(gpu, args.path);
+  const path = resolveCovariancePath(gpu, args.path);
   const scale = new Float32Array(m);
   for (let i = 0; i < m; i++) {
     if (!(values[i] > 0)) throw new RangeError(`gramToCovEigenvectors: eigenvalue ${i} is ${values[i]}; only λ > 0 maps to a covariance eigenvector`);
@@ -540,10 +542,10 @@ export function gramToCovEigenvectors(gpu: Gpu, args: GramEigenArgs): GpuBuffer 
   const py = gpu.alloc(Math.min(chunkRows, n) * roundUp4(d), 'gram-eig-packed-y');
   for (let r0 = 0; r0 < n; r0 += chunkRows) {
     const rc = Math.min(chunkRows, n - r0);
-    const { bind, fix } = rowPanel(data, r0, rc, d);
-    packRows(gpu, { src: bind, off: fix, ld: d, rows: rc, width: d, trans: false, shift, centre, out: py });
-    packRows(gpu, { src: vbind, off: r0, ld: n, rows: rc, width: m, trans: true, out: pv });
-    gemmTN(gpu, { path, a: pv, b: py, lda: roundUp4(m), ldb: roundUp4(d), kl: rc, m, n: d, out, ldo: d, accumulate: r0 > 0, epilogue: 'rowscale', r: scaleBuf });
+    const { bind, fix } = rowPanelBinding(data, r0, rc, d);
+    covariancePack(gpu, { src: bind, off: fix, ld: d, rows: rc, width: d, trans: false, shift, centre, out: py });
+    covariancePack(gpu, { src: vbind, off: r0, ld: n, rows: rc, width: m, trans: true, out: pv });
+    covarianceGemm(gpu, { path, a: pv, b: py, lda: roundUp4(m), ldb: roundUp4(d), kl: rc, m, n: d, out, ldo: d, accumulate: r0 > 0, epilogue: 'rowscale', r: scaleBuf });
   }
   for (const b of [pv, py, scaleBuf, shift, centre]) b.release();
   if (vectors !== args.vectors) vectors.release();

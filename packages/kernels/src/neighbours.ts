@@ -12,15 +12,18 @@
 // a Float32Array), so neither B×N nor the data need one binding. Rows are shifted by the first training row (the
 // distances do not change, the cancellation in the identity shrinks), packed transposed, and one GEMM per
 // (batch, chunk) gives D = max(‖x‖² + ‖y‖² − 2x·y, 0) for a batch × chunk tile; select_topk then folds that tile into
-// each query's running sorted top-k list. A candidate whose identity distance comes within 4·√d·ε·(‖x‖² + ‖y‖²) of the
-// list's worst entry is re-measured exactly as Σ(x − y)² before it is ranked, so listed distances carry no
-// cancellation (a query equal to a training row gets exactly 0).
+// each query's running sorted top-k list: the chunk's k best by the identity are re-measured exactly as Σ(x − y)²
+// and merged by exact distance, so listed distances carry no cancellation (a query equal to a training row gets
+// exactly 0). Rows whose identity distances fall on either side of the chunk's k-th within its rounding error
+// (~√d·ε·(‖x‖² + ‖y‖²), shrunk by the shift) are near-ties whose order may differ from exact arithmetic.
 import type { Gpu } from './device.ts';
 import type { GpuBuffer } from './buffers.ts';
 import { defineKernel, type BindingValue } from './kernel.ts';
-import { gemmTN, packRows, resolveGemmPath, roundUp4, rowPanel, type GemmPath } from './covariance.ts';
+import { covarianceGemm, covariancePack, resolveCovariancePath, rowPanelBinding, type CovariancePath } from './covariance.ts';
 
-const PARAMS = ['rows', 'd', 'ld', 'off', 'bq', 'nt', 'k', 't0', 'q_off', 't_off', 'is_first', 'margin'] as const;
+const roundUp4 = (x: number): number => Math.ceil(x / 4) * 4;
+
+const PARAMS = ['rows', 'd', 'ld', 'off', 'bq', 'nt', 'k', 't0', 'q_off', 't_off', 'is_first'] as const;
 type Param = (typeof PARAMS)[number];
 function params(p: Partial<Record<Param, number>>): Record<Param, number> {
   const all = {} as Record<Param, number>;
@@ -31,14 +34,13 @@ function params(p: Partial<Record<Param, number>>): Record<Param, number> {
 const rownormKernel = defineKernel({ name: 'distance_rownorm', file: 'distance', entry: 'rownorm', bindings: { y: 'read', shift: 'read', out: 'read_write' }, params: PARAMS, workgroupSize: [64, 1, 1] });
 const selectKernel = defineKernel({
   name: 'distance_select_topk', file: 'distance', entry: 'select_topk',
-  bindings: { dist: 'read', xq: 'read', y: 'read', qn: 'read', tn: 'read', best_d: 'read_write', best_i: 'read_write' },
+  bindings: { dist: 'read', xq: 'read', y: 'read', best_d: 'read_write', best_i: 'read_write' },
   params: PARAMS, workgroupSize: [64, 1, 1],
 });
 
 export const MAX_NEIGHBOURS = 16;
 const MAX_CHUNK_ROWS = 16384;
 const MAX_QUERY_ROWS = 1024;
-const EPS = 2 ** -23;
 
 export interface NeighboursArgs {
   queries: GpuBuffer | Float32Array; // B×d row-major
@@ -49,7 +51,7 @@ export interface NeighboursArgs {
   k: number; // 1 ≤ k ≤ min(16, N)
   chunkRows?: number; // training rows a GEMM sees (default ≤ 16384, as many as fit the bindings)
   queryRows?: number; // queries a batch holds (default ≤ 1024)
-  path?: GemmPath;
+  path?: CovariancePath;
 }
 
 export interface NeighboursResult {
@@ -73,7 +75,7 @@ export async function nearestNeighbours(gpu: Gpu, args: NeighboursArgs): Promise
   if (!Number.isInteger(k) || k < 1 || k > MAX_NEIGHBOURS || k > n) throw new RangeError(`nearestNeighbours: k = ${k} must be in [1, min(${MAX_NEIGHBOURS}, n = ${n})]`);
   if (args.queries.length < b * d) throw new RangeError(`nearestNeighbours: queries hold ${args.queries.length} elements, fewer than b·d = ${b * d}`);
   if (args.train.length < n * d) throw new RangeError(`nearestNeighbours: train holds ${args.train.length} elements, fewer than n·d = ${n * d}`);
-  const path = resolveGemmPath(gpu, args.path);
+  const path = resolveCovariancePath(gpu, args.path);
   const maxE = maxElements(gpu);
   const d4 = roundUp4(d);
   // Bindings per (batch, chunk): packed Xᵀ (d × bq4), packed Yᵀ (d × nt4), D (bq × nt), raw rows (rows·d + 63).
@@ -95,10 +97,9 @@ export async function nearestNeighbours(gpu: Gpu, args: NeighboursArgs): Promise
   const bestI = gpu.alloc(bq * k, 'nn-best-i');
   const indices = new Uint32Array(b * k);
   const distances = new Float32Array(b * k);
-  const margin = 4 * Math.sqrt(d) * EPS;
   const temps: GpuBuffer[] = [];
   const rowsOf = (src: GpuBuffer | Float32Array, row0: number, rows: number, label: string): { bind: BindingValue; fix: number } => {
-    if (!(src instanceof Float32Array)) return rowPanel(src, row0, rows, d);
+    if (!(src instanceof Float32Array)) return rowPanelBinding(src, row0, rows, d);
     const buf = gpu.upload(src.subarray(row0 * d, (row0 + rows) * d), label);
     temps.push(buf);
     return { bind: buf, fix: 0 };
@@ -107,17 +108,17 @@ export async function nearestNeighbours(gpu: Gpu, args: NeighboursArgs): Promise
     for (let q0 = 0; q0 < b; q0 += bq) {
       const qb = Math.min(bq, b - q0);
       const q = rowsOf(args.queries, q0, qb, 'nn-queries');
-      packRows(gpu, { src: q.bind, off: q.fix, ld: d, rows: d, width: qb, trans: true, shift, centre: zeros, out: px });
+      covariancePack(gpu, { src: q.bind, off: q.fix, ld: d, rows: d, width: qb, trans: true, shift, centre: zeros, out: px });
       rowNorms(gpu, q.bind, q.fix, qb, d, shift, qn);
       for (let t0 = 0; t0 < n; t0 += nt) {
         const tc = Math.min(nt, n - t0);
         const t = rowsOf(args.train, t0, tc, 'nn-train');
-        packRows(gpu, { src: t.bind, off: t.fix, ld: d, rows: d, width: tc, trans: true, shift, centre: zeros, out: py });
+        covariancePack(gpu, { src: t.bind, off: t.fix, ld: d, rows: d, width: tc, trans: true, shift, centre: zeros, out: py });
         rowNorms(gpu, t.bind, t.fix, tc, d, shift, tn);
-        gemmTN(gpu, { path, a: px, b: py, lda: roundUp4(qb), ldb: roundUp4(tc), kl: d, m: qb, n: tc, out: dist, ldo: tc, epilogue: 'distance', r: qn, c: tn });
+        covarianceGemm(gpu, { path, a: px, b: py, lda: roundUp4(qb), ldb: roundUp4(tc), kl: d, m: qb, n: tc, out: dist, ldo: tc, epilogue: 'distance', r: qn, c: tn });
         selectKernel.run(gpu, {
-          bind: { dist, xq: q.bind, y: t.bind, qn, tn, best_d: bestD, best_i: bestI },
-          params: params({ bq: qb, nt: tc, k, t0, d, q_off: q.fix, t_off: t.fix, is_first: t0 === 0 ? 1 : 0, margin }),
+          bind: { dist, xq: q.bind, y: t.bind, best_d: bestD, best_i: bestI },
+          params: params({ bq: qb, nt: tc, k, t0, d, q_off: q.fix, t_off: t.fix, is_first: t0 === 0 ? 1 : 0 }),
           workgroups: Math.ceil(qb / 64),
         });
         if (args.train instanceof Float32Array) temps.pop()!.release();
@@ -140,7 +141,7 @@ export interface GeneralisationArgs {
   d: number;
   chunkRows?: number;
   queryRows?: number;
-  path?: GemmPath;
+  path?: CovariancePath;
 }
 
 export interface GeneralisationResult extends NeighboursResult {
@@ -169,7 +170,7 @@ export async function generalisationScore(gpu: Gpu, args: GeneralisationArgs): P
     const batch = gpu.alloc(rows, 'gl-norms-batch');
     for (let q0 = 0; q0 < b; q0 += rows) {
       const rc = Math.min(rows, b - q0);
-      const { bind, fix } = rowPanel(args.queries, q0, rc, d);
+      const { bind, fix } = rowPanelBinding(args.queries, q0, rc, d);
       rowNorms(gpu, bind, fix, rc, d, zeros, batch);
       gpu.copy(batch, out, rc, 0, q0);
     }
