@@ -65,7 +65,7 @@ export function linearGrads(g: Tensor, x: Tensor, w: Tensor, need: readonly bool
   return [dx, dw];
 }
 
-/** [dx, dW] of conv1x1: dx[n] = Wᵀ·g[n]; dW = Σ_n g[n]·x[n]ᵀ (accumulated over n in order). */
+/** [dx, dW] of conv1x1: dx[n] = Wᵀ·g[n]; dW = Σ_n g[n]·x[n]ᵀ (summed over n in order). */
 export function conv1x1Grads(g: Tensor, x: Tensor, w: Tensor, need: readonly boolean[]): [Tensor | null, Tensor | null] {
   const [N, C, H, W] = x.shape;
   const O = w.shape[0];
@@ -77,11 +77,12 @@ export function conv1x1Grads(g: Tensor, x: Tensor, w: Tensor, need: readonly boo
     gemm(g.gpu, { a: w.buf, b: g.buf, c: dx.buf, m: C, n: HW, k: O, transA: true, batch: N, strideA: 0, strideB: O * HW, strideC: C * HW });
   }
   if (need[1]) {
+    // Per-sample products g[n]·x[n]ᵀ in one batched GEMM, then their ordered sum over n.
+    const parts = g.gpu.alloc(N * O * C, 'conv1x1-dw-parts');
+    gemm(g.gpu, { a: g.buf, b: x.buf, c: parts, m: O, n: C, k: HW, transB: true, batch: N, strideA: O * HW, strideB: C * HW, strideC: O * C });
     dw = empty(g.gpu, w.shape, 'conv1x1-dw');
-    for (let n = 0; n < N; n++) {
-      submitOps(g.gpu);
-      gemm(g.gpu, { a: g.buf, b: x.buf, c: dw.buf, m: O, n: C, k: HW, transB: true, offsetA: n * O * HW, offsetB: n * C * HW, beta: n === 0 ? 0 : 1 });
-    }
+    sumOuter(g.gpu, parts, dw.buf, N, O * C);
+    parts.release();
   }
   return [dx, dw];
 }
