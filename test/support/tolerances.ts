@@ -75,3 +75,9 @@ export const NEIGHBOUR_DIST_REL = 1e-5;
 export const NEIGHBOUR_TIE_REL = 1e-4;
 /** GL score vs float64 (a mean of ratios of float32 distances). */
 export const GL_REL = 1e-5;
+/** Multi-delta denoiser (attention) vs float64: out, lse and max weight, ‖·‖ relative (float32 distances of up to ~1e8·2σ²). */
+export const ATTENTION_REL = 1e-4;
+/** Multi-delta at σ = 0.002 with a query next to a training image: the output is that image (weights exactly one-hot). */
+export const ATTENTION_NEAREST_REL = 1e-6;
+/** Multi-delta at σ = 80 on data in [-1, 1]: the output is the training mean up to O(‖x − y‖² spread / 2σ²) ≈ 1e-3. */
+export const ATTENTION_MEAN_REL = 2e-2;

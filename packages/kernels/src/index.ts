@@ -36,3 +36,5 @@ export * from './covariance.ts';
 export * from './covariance.ref.ts';
 export * from './neighbours.ts';
 export * from './neighbours.ref.ts';
+export * from './attention.ts';
+export * from './attention.ref.ts';
