@@ -1,5 +1,5 @@
 // Nearest neighbours from a tile of squared distances (packages/kernels/src/neighbours.ts; the distances come from
-// the EPI 2 gemm of covariance.wgsl / covariance_sg.wgsl: max(‖x‖² + ‖y‖² − 2x·y, 0) over shifted rows).
+// the `gemm` of covariance.wgsl / covariance_sg.wgsl with epi 2: max(‖x‖² + ‖y‖² − 2x·y, 0) over shifted rows).
 // rownorm (64 threads, one a row): out[i] = Σ_j (y[off + i·ld + j] − shift[j])², i < rows.
 // select_topk (64 threads, one a query): the k smallest of dist[q·nt + t] (t < nt, rows t0 + t), re-measured exactly as
 // Σ(x − y)² and merged into the sorted running list (best_d, best_i)[q·k ..] (ties to the smaller row).

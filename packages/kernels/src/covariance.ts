@@ -1,18 +1,21 @@
 // Mean, covariance and Gram matrix of a data set Y (N rows y_i ∈ R^d, row-major) on the GPU
 // (shaders/covariance.wgsl, covariance_sg.wgsl). Reference: covariance.ref.ts.
 //
-//   covariance(gpu, { data, n, d, chunkRows?, panelRows? }) → { mean, cov, panels, panelRows, … }
+//   covariance(gpu, { data, n, d, chunkRows?, panelRows?, path?, out? }) → { mean, cov, panels, panelRows, release }
 //     μ = (1/N)·Σ y_i and Σ = (1/N)·Σ (y_i − μ)(y_i − μ)ᵀ (divides by N). `data` a GpuBuffer: two passes over it
 //     (the mean, then centred products). `data` a Float32Array: streamed through a CovarianceAccumulator.
-//   new CovarianceAccumulator(gpu, { d, panelRows?, chunkRows? }) · accumulate(chunk, rows?) … · finish()
+//   new CovarianceAccumulator(gpu, { d, panelRows?, chunkRows?, path?, out? }) · accumulate(chunk, rows?) … · finish()
 //     Chunks handed one at a time (GpuBuffer or Float32Array, any number of rows, e.g. an uneven last one).
 //     Each chunk is centred on its own mean and merged with the pairwise update of Chan, Golub & LeVeque:
 //     M2 ← M2 + C_c + (n_a·n_c/(n_a + n_c))·δδᵀ, δ = m_c − m_a.
-//   gram(gpu, { data, n, d, panelRows? }) → { mean, gram, panels, panelRows, … }: G = (1/N)·Yc·Ycᵀ (N×N), for N < d.
-//   gramToCovEigenvectors(gpu, { data, n, d, vectors, values }) → U (m×d, row i = u_i = Ycᵀ·v_i / √(N·λ_i)):
+//   gram(gpu, { data, n, d, panelRows?, path?, out? }) → { mean, gram, panels, panelRows, release }:
+//     G = (1/N)·Yc·Ycᵀ (N×N), for N < d.
+//   gramToCovEigenvectors(gpu, { data, n, d, vectors, values, out? }) → U (m×d, row i = u_i = Ycᵀ·v_i / √(N·λ_i)):
 //     unit covariance eigenvectors from unit eigenvectors v_i of G (rows of `vectors`, m×N) with eigenvalues λ_i > 0.
+//   readSymmetric(gpu, result) → the whole matrix on the host; symmetricPanelRows(gpu, size, size) → default panels.
+//   `out` takes caller-owned output buffers ({ mean, panels } or U); anything not given is allocated.
 //
-// Numerics: every pass subtracts a shift s = the first row of Y before summing, so a large common offset never
+// Numerics: every pass subtracts a shift s = the first row of Y (the first row seen, when streamed) before summing, so a large common offset never
 // enters a sum; the mean is kept as s + m_z with m_z the (small, accurate) mean of y − s, and the data are
 // centred as (y − s) − m_z. Products accumulate in f32.
 //
