@@ -9,3 +9,7 @@ import { normBenches } from './norm.bench.ts';
 allBenches.push(...normBenches);
 import { adamBenches } from './adam.bench.ts';
 allBenches.push(...adamBenches);
+import { gemmBenches } from './gemm.bench.ts';
+allBenches.push(...gemmBenches);
+import { covarianceBenches } from './covariance.bench.ts';
+allBenches.push(...covarianceBenches);
