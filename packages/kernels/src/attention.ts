@@ -158,10 +158,10 @@ export function multiDelta(gpu: Gpu, args: MultiDeltaArgs): MultiDeltaPlan {
   const fast = panels.map((p) => path !== 'portable' && hasSg && d % 4 === 0 && p.yOff % 4 === 0);
   if (path === 'subgroup' && fast.some((f) => !f)) throw new RangeError('multiDelta: path "subgroup" needs every panel to start at a multiple of 4 elements');
 
-  // Queries per workgroup: the subgroup path always takes 16 (padding queries costs little next to the loads);
-  // the portable path 4 for tiny batches, else 16.
+  // Queries per workgroup (each a pipeline variant): subgroup path 8 for B ≤ 8, else 16; portable path 4 for B ≤ 4, else 16.
   const bqPortable = b <= 4 ? 4 : 16;
-  const bq = fast.every((f) => f) ? 16 : bqPortable;
+  const bqSg = b <= 8 ? 8 : 16;
+  const bq = fast.every((f) => f) ? bqSg : bqPortable;
   const qblocks = Math.ceil(b / bq);
   const biggest = Math.max(...panels.map((p) => p.rows));
   let splits = args.splits ?? Math.max(1, Math.min(Math.ceil(TARGET_GROUPS / qblocks), Math.floor(biggest / MIN_ROWS_PER_SPLIT)));
@@ -178,7 +178,7 @@ export function multiDelta(gpu: Gpu, args: MultiDeltaArgs): MultiDeltaPlan {
     const perSplit = Math.ceil(Math.ceil(p.rows / splits) / WG) * WG;
     const params = { b, d, rows: p.rows, y_off: p.yOff, per_split: perSplit, splits, first: i === 0 ? 1 : 0, inv_two_s2: inv };
     const bind = { x: xView, y: { buffer: p.buffer, offset: p.offset, length: p.yOff + p.rows * d }, out_acc: accView, out_state: state };
-    if (fast[i]) attendSgKernel.run(gpu, { bind, params, overrides: { BQ: 16 }, workgroups: Math.ceil(b / 16) * splits });
+    if (fast[i]) attendSgKernel.run(gpu, { bind, params, overrides: { BQ: bqSg }, workgroups: Math.ceil(b / bqSg) * splits });
     else attendKernel.run(gpu, { bind, params, overrides: { BQ: bqPortable }, workgroups: Math.ceil(b / bqPortable) * splits });
   });
 
