@@ -17,7 +17,7 @@ struct Params {
 
 override TX: u32 = 16u;          // tiled: threads along n (BN = 8·TX)
 override TY: u32 = 16u;          // tiled: threads along m (BM = 8·TY)
-override BK: u32 = 8u;           // tiled: depth of a workgroup tile
+override BK: u32 = 16u;          // tiled: depth of a workgroup tile
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 override MAT_IS_B: bool = true;  // gemv: the matrix is B (m = 1) or A (n = 1); the vector is the other operand
@@ -91,10 +91,10 @@ fn tiled(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: 
       var v = vec4<f32>(0.0);
       let kg = k0 + kk;
       if (kg < s.ke) {
-        for (var t = 0u; t < 4u; t++) {
-          let ig = i0 + 4u * q + t;
-          if (ig < params.m) { v[t] = load_a(s.oa, ig, kg); }
-        }
+        let ig = vec4<u32>(i0 + 4u * q) + vec4<u32>(0u, 1u, 2u, 3u);
+        let ic = min(ig, vec4<u32>(params.m - 1u));
+        v = vec4(load_a(s.oa, ic.x, kg), load_a(s.oa, ic.y, kg), load_a(s.oa, ic.z, kg), load_a(s.oa, ic.w, kg));
+        v = select(vec4<f32>(0.0), v, ig < vec4<u32>(params.m));
       }
       As[kk * TY * 2u + q] = v;
     }
@@ -104,10 +104,10 @@ fn tiled(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: 
       var v = vec4<f32>(0.0);
       let kg = k0 + kk;
       if (kg < s.ke) {
-        for (var t = 0u; t < 4u; t++) {
-          let jg = j0 + 4u * q + t;
-          if (jg < params.n) { v[t] = load_b(s.ob, kg, jg); }
-        }
+        let jg = vec4<u32>(j0 + 4u * q) + vec4<u32>(0u, 1u, 2u, 3u);
+        let jc = min(jg, vec4<u32>(params.n - 1u));
+        v = vec4(load_b(s.ob, kg, jc.x), load_b(s.ob, kg, jc.y), load_b(s.ob, kg, jc.z), load_b(s.ob, kg, jc.w));
+        v = select(vec4<f32>(0.0), v, jg < vec4<u32>(params.n));
       }
       Bs[kk * TX * 2u + q] = v;
     }
@@ -201,7 +201,9 @@ fn gemv_axpy(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
       }
     }
   }
-  for (var t = 0u; t < min(4u * GV, g.outputs - o0); t++) { gemv_store(s.oc, o0 + t, select(acc1[t % 4u], acc0[t % 4u], t < 4u)); }
+  let r0 = acc0;  // values: indexed dynamically below (an indexed var would go to per-lane scratch memory)
+  let r1 = acc1;
+  for (var t = 0u; t < min(4u * GV, g.outputs - o0); t++) { gemv_store(s.oc, o0 + t, select(r1[t % 4u], r0[t % 4u], t < 4u)); }
 }
 
 // M[o][k] = mat[om + o·ldm + k]: each thread owns 4 outputs (rows of M) and walks k four at a time.

@@ -21,7 +21,7 @@ override NV: u32 = 2u;           // vec4 columns a lane: 1 or 2
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 override VEC_A: bool = false;    // op(A) rows read as vec4 along k (not TRANS_A; lda, offsets, k_chunk multiples of 4)
-override VEC_B: bool = false;    // op(B) rows read as vec4 along n (not TRANS_B; ldb, offsets multiples of 4)
+override VEC_B: bool = false;    // B read as vec4: along n, or with TRANS_B along k (ldb, offsets multiples of 4)
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
@@ -48,29 +48,40 @@ fn slice(z: u32) -> Slice {
                params.off_c + z * params.stride_c, kb, min(params.k, kb + params.k_chunk));
 }
 
+// Vectors are built whole and only indexed as values (never `v[t] = …` on a var with a dynamic t): an indexed
+// var would be lowered to per-lane scratch memory on CPU drivers.
+
 // op(A)[i][k0 .. k0 + 4), zero at k ≥ ke (i is clamped into range by the caller).
 fn load_a4(s: Slice, i: u32, k0: u32) -> vec4<f32> {
+  let kt = vec4<u32>(k0) + vec4<u32>(0u, 1u, 2u, 3u);
   var v: vec4<f32>;
   if (VEC_A) {
     v = a4[(s.oa + i * params.lda + k0) / 4u];
   } else {
-    for (var t = 0u; t < 4u; t++) {
-      let kt = min(k0 + t, s.ke - 1u);
-      if (TRANS_A) { v[t] = a[s.oa + kt * params.lda + i]; } else { v[t] = a[s.oa + i * params.lda + kt]; }
+    let kc = min(kt, vec4<u32>(s.ke - 1u));
+    if (TRANS_A) {
+      let o = vec4<u32>(s.oa + i) + kc * params.lda;
+      v = vec4(a[o.x], a[o.y], a[o.z], a[o.w]);
+    } else {
+      let o = vec4<u32>(s.oa + i * params.lda) + kc;
+      v = vec4(a[o.x], a[o.y], a[o.z], a[o.w]);
     }
   }
-  return select(vec4<f32>(0.0), v, vec4<u32>(k0) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(s.ke));
+  return select(vec4<f32>(0.0), v, kt < vec4<u32>(s.ke));
 }
 
 // op(B)[k][j .. j + 4) (columns clamped to n - 1; those lanes' results are not stored).
 fn load_b4(s: Slice, k: u32, j: u32) -> vec4<f32> {
-  if (VEC_B) { return b4[(s.ob + k * params.ldb + j) / 4u]; }
-  var v: vec4<f32>;
-  for (var t = 0u; t < 4u; t++) {
-    let jt = min(j + t, params.n - 1u);
-    if (TRANS_B) { v[t] = b[s.ob + jt * params.ldb + k]; } else { v[t] = b[s.ob + k * params.ldb + jt]; }
-  }
-  return v;
+  if (VEC_B && !TRANS_B) { return b4[(s.ob + k * params.ldb + j) / 4u]; }
+  let jt = min(vec4<u32>(j) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(params.n - 1u));
+  var o: vec4<u32>;
+  if (TRANS_B) { o = vec4<u32>(s.ob + k) + jt * params.ldb; } else { o = vec4<u32>(s.ob + k * params.ldb) + jt; }
+  return vec4(b[o.x], b[o.y], b[o.z], b[o.w]);
+}
+
+// TRANS_B and VEC_B: column j of op(B) is row j of the stored B, read four k at a time (k0 is a multiple of 4).
+fn load_bt(s: Slice, j: u32, k0: u32) -> vec4<f32> {
+  return b4[(s.ob + min(j, params.n - 1u) * params.ldb + k0) / 4u];
 }
 
 // Stores (the in-range part of) C[i][j .. j + 4·NV). Epilogue loops keep a dynamic trip count so that the
@@ -93,13 +104,27 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) lane
     let x0 = load_a4(s, ia0, k0);
     var x1 = vec4<f32>(0.0);
     if (RG == 2u) { x1 = load_a4(s, ia1, k0); }
+    var c0: vec4<f32>; var c1: vec4<f32>; var c2: vec4<f32>; var c3: vec4<f32>;  // TRANS_B && VEC_B: columns
+    var c4: vec4<f32>; var c5: vec4<f32>; var c6: vec4<f32>; var c7: vec4<f32>;  // j .. j + 4·NV, k0 .. k0 + 4
+    if (TRANS_B && VEC_B) {
+      c0 = load_bt(s, j, k0); c1 = load_bt(s, j + 1u, k0); c2 = load_bt(s, j + 2u, k0); c3 = load_bt(s, j + 3u, k0);
+      if (NV == 2u) { c4 = load_bt(s, j + 4u, k0); c5 = load_bt(s, j + 5u, k0); c6 = load_bt(s, j + 6u, k0); c7 = load_bt(s, j + 7u, k0); }
+    }
+    let d0 = c0; let d1 = c1; let d2 = c2; let d3 = c3; let d4 = c4; let d5 = c5; let d6 = c6; let d7 = c7;
+    let z0 = x0; let z1 = x1;  // values: indexed by kk below
     for (var kk = 0u; kk < 4u; kk++) {
-      let kr = min(k0 + kk, s.ke - 1u);  // past ke the A values are zero
-      let b0 = load_b4(s, kr, j);
+      var b0: vec4<f32>;
       var b1 = vec4<f32>(0.0);
-      if (NV == 2u) { b1 = load_b4(s, kr, j + 4u); }
-      let y0 = x0[kk];
-      let y1 = x1[kk];
+      if (TRANS_B && VEC_B) {
+        b0 = vec4(d0[kk], d1[kk], d2[kk], d3[kk]);
+        if (NV == 2u) { b1 = vec4(d4[kk], d5[kk], d6[kk], d7[kk]); }
+      } else {
+        let kr = min(k0 + kk, s.ke - 1u);  // past ke the A values are zero
+        b0 = load_b4(s, kr, j);
+        if (NV == 2u) { b1 = load_b4(s, kr, j + 4u); }
+      }
+      let y0 = z0[kk];
+      let y1 = z1[kk];
       { let s = vec4(subgroupBroadcast(y0, 0u)); acc[0] = fma(s, b0, acc[0]); if (NV == 2u) { acc[1] = fma(s, b1, acc[1]); } }
       { let s = vec4(subgroupBroadcast(y0, 1u)); acc[2] = fma(s, b0, acc[2]); if (NV == 2u) { acc[3] = fma(s, b1, acc[3]); } }
       { let s = vec4(subgroupBroadcast(y0, 2u)); acc[4] = fma(s, b0, acc[4]); if (NV == 2u) { acc[5] = fma(s, b1, acc[5]); } }
