@@ -4,6 +4,9 @@ import { destroyDevice } from '@gausslens/kernels';
 import { doctorCommand } from './commands/doctor.ts';
 import { startCommand } from './commands/start.ts';
 import { benchCommand } from './commands/bench.ts';
+import { gaussianCommand } from './commands/gaussian.ts';
+import { denoiseCommand } from './commands/denoise.ts';
+import { sampleCommand } from './commands/sample.ts';
 
 export function buildProgram(): Command {
   const program = new Command('gausslens')
@@ -14,6 +17,9 @@ export function buildProgram(): Command {
   program.addCommand(doctorCommand());
   program.addCommand(startCommand());
   program.addCommand(benchCommand());
+  program.addCommand(gaussianCommand());
+  program.addCommand(denoiseCommand());
+  program.addCommand(sampleCommand());
   return program;
 }
 
