@@ -324,3 +324,146 @@ fn transpose_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
   let i = e % params.rows;
   out[e] = src[i * params.n + j];
 }
+
+// ---- Householder tridiagonalisation (A ← HₖAHₖ, k = 0 … n−3; the host solves the tridiagonal T) ----
+// A (av) is the full symmetric n×ld matrix (ld a multiple of 4); Hₖ = I − τₖuₖuₖᵀ with uₖ = 0 above
+// k+1, 1 at k+1, from row k of A⁽ᵏ⁾ (LAPACK dlarfg: β = −sign(x₀)‖x‖, τ = (β − x₀)/β, u_i = x_i/(x₀ − β)).
+// pₖ = τₖ·A⁽ᵏ⁾₂₂·uₖ, wₖ = pₖ − (τₖ/2)(pₖᵀuₖ)·uₖ, A⁽ᵏ⁺¹⁾₂₂ = A⁽ᵏ⁾₂₂ − uₖwₖᵀ − wₖuₖᵀ. The rank-2 update
+// is applied lazily: tri_fused(k) applies update k−1 and forms pₖ in one pass over A₂₂, tri_next(k+1)
+// forms wₖ and, from row k+1 of A⁽ᵏ⁺¹⁾ (updated on the fly), the next reflector. Dispatches:
+// tri_next(0), then tri_fused(k), tri_next(k+1) for k = 0 … n−3.
+
+@group(0) @binding(11) var<storage, read_write> hv: array<f32>;    // n×ld: row k holds uₖ
+@group(0) @binding(12) var<storage, read_write> pvec: array<f32>;  // ld: pₖ
+@group(0) @binding(13) var<storage, read_write> tri: array<f32>;   // 3·ld: d, e (= β), τ
+@group(0) @binding(14) var<storage, read> hv4: array<vec4f>;       // hv as vec4 (tri_fused)
+@group(0) @binding(15) var<storage, read> wvec4: array<vec4f>;     // wₖ as vec4 (tri_fused)
+@group(0) @binding(16) var<storage, read_write> wvec: array<f32>;  // ld: wₖ
+
+var<workgroup> red256: array<f32, 256>;
+var<workgroup> wg_alpha: f32;
+
+fn av_at(i: u32) -> f32 { return av[i / 4u][i % 4u]; }
+
+// Sum over a workgroup of 256 (every invocation gets it).
+fn wg_sum256(v: f32, lid: u32) -> f32 {
+  red256[lid] = v;
+  workgroupBarrier();
+  for (var s = 128u; s > 0u; s >>= 1u) {
+    if (lid < s) { red256[lid] += red256[lid + s]; }
+    workgroupBarrier();
+  }
+  let r = red256[0];
+  workgroupBarrier();
+  return r;
+}
+
+// One workgroup, s = params.step: w_{s−1} ← p − (τ/2)(pᵀu)u (s ≥ 1), row s of A⁽ˢ⁾ (A's row s minus
+// the pending update s−1), d_s, and the reflector u_s (hv row s, whole row written), e_s = β, τ_s; at
+// s = n−2 also d_{n−1}.
+@compute @workgroup_size(256)
+fn tri_next(@builtin(local_invocation_index) lid: u32) {
+  let n = params.n;
+  let ld = params.ld;
+  let s = params.step;
+  let rowS = s * ld;
+  let rowP = select(0u, (s - 1u) * ld, s > 0u);
+  var kk = 0.0;
+  if (s > 0u) {
+    var acc = 0.0;
+    for (var c = s + lid; c < n; c += 256u) { acc += pvec[c] * hv[rowP + c]; }
+    kk = 0.5 * tri[2u * ld + s - 1u] * wg_sum256(acc, lid);
+    for (var c = lid; c < ld; c += 256u) {
+      wvec[c] = select(0.0, pvec[c] - kk * hv[rowP + c], c >= s && c < n);
+    }
+  }
+  // u_{s−1}[s] and w_{s−1}[s] (zero when s = 0: no pending update).
+  let us = select(0.0, hv[rowP + s], s > 0u);
+  let ws = select(0.0, pvec[s] - kk * us, s > 0u);
+  var ss = 0.0;
+  for (var c = s + lid; c < n; c += 256u) {
+    var uc = 0.0;
+    var wc = 0.0;
+    if (s > 0u) {
+      uc = hv[rowP + c];
+      wc = pvec[c] - kk * uc;
+    }
+    let r = av_at(rowS + c) - (us * wc + ws * uc);
+    if (c == s) { tri[s] = r; }
+    if (c == s + 1u) { wg_alpha = r; }
+    if (c >= s + 2u) { ss += r * r; }
+    hv[rowS + c] = r;
+    if (c == n - 1u && s + 2u == n) { tri[n - 1u] = av_at((n - 1u) * ld + n - 1u) - 2.0 * uc * wc; }
+  }
+  ss = wg_sum256(ss, lid);
+  let alpha = wg_alpha;
+  var beta = alpha;
+  var tau = 0.0;
+  var scale = 0.0;
+  if (ss > 0.0) {
+    beta = -select(-1.0, 1.0, alpha >= 0.0) * sqrt(alpha * alpha + ss);
+    tau = (beta - alpha) / beta;
+    scale = 1.0 / (alpha - beta);
+  }
+  if (lid == 0u) {
+    tri[ld + s] = beta;
+    tri[2u * ld + s] = tau;
+  }
+  for (var c = lid; c < s; c += 256u) { hv[rowS + c] = 0.0; }
+  for (var c = s + lid; c < ld; c += 256u) {   // the same c as above: reads this invocation's own r
+    var u = 0.0;
+    if (c == s + 1u) { u = 1.0; } else if (c > s + 1u && c < n) { u = hv[rowS + c] * scale; }
+    hv[rowS + c] = u;
+  }
+}
+
+// A[i, c] ← A[i, c] − u_{k−1,i}·w_{k−1,c} − w_{k−1,i}·u_{k−1,c} (k ≥ 1) and p_c += A[i, c]·u_{k,i}.
+fn fused_row(i: u32, lo: u32, upi: f32, wpi: f32, uki: f32, c4: u32, uc: vec4f, wc: vec4f, acc: ptr<function, vec4f>) {
+  if (i < lo || i >= params.n) { return; }
+  let e = i * (params.ld / 4u) + c4;
+  let x = av[e] - (upi * wc + wpi * uc);
+  av[e] = x;
+  *acc += x * uki;
+}
+
+// k = params.step. One invocation per 4 columns c ≥ k+1 (workgroups of 32 cover 128 columns from quad
+// ⌊(k+1)/4⌋), looping over the rows i ≥ k+1: applies the pending update k−1 to A₂₂ and forms
+// pvec[c] ← τₖ·Σ_i A⁽ᵏ⁾[i, c]·u_{k,i} (A symmetric: column sums are the product).
+@compute @workgroup_size(32)
+fn tri_fused(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let n = params.n;
+  let q = params.ld / 4u;
+  let k = params.step;
+  let j0 = k + 1u;
+  let c4 = j0 / 4u + wid.x * 32u + lid;
+  if (c4 >= q) { return; }
+  let rk = k * q;
+  let rp = select(0u, (k - 1u) * q, k > 0u);
+  var uc = vec4f();
+  var wc = vec4f();
+  if (k > 0u) {
+    uc = hv4[rp + c4];
+    wc = wvec4[c4];
+  }
+  var acc = vec4f();
+  let ie = (n + 3u) / 4u;
+  for (var i4 = j0 / 4u; i4 < ie; i4++) {
+    var up = vec4f();
+    var wp = vec4f();
+    if (k > 0u) {
+      up = hv4[rp + i4];
+      wp = wvec4[i4];
+    }
+    let uk = hv4[rk + i4];
+    let b = 4u * i4;
+    fused_row(b, j0, up.x, wp.x, uk.x, c4, uc, wc, &acc);
+    fused_row(b + 1u, j0, up.y, wp.y, uk.y, c4, uc, wc, &acc);
+    fused_row(b + 2u, j0, up.z, wp.z, uk.z, c4, uc, wc, &acc);
+    fused_row(b + 3u, j0, up.w, wp.w, uk.w, c4, uc, wc, &acc);
+  }
+  let tau = tri[2u * params.ld + k];
+  for (var t = 0u; t < 4u; t++) {
+    let col = 4u * c4 + t;
+    pvec[col] = select(0.0, tau * acc[t], col >= j0 && col < n);
+  }
+}

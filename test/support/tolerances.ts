@@ -81,3 +81,10 @@ export const ATTENTION_REL = 1e-4;
 export const ATTENTION_NEAREST_REL = 1e-6;
 /** Multi-delta at σ = 80 on data in [-1, 1]: the output is the training mean up to O(‖x − y‖² spread / 2σ²) ≈ 1e-3. */
 export const ATTENTION_MEAN_REL = 2e-2;
+/** GPU Householder tridiagonalisation: d and |e| vs float64 for n ≤ 33 (T's entries are forward-unstable for larger n: seen 2e-3 at 257). */
+export const TRIDIAG_ENTRIES_REL = 1e-4;
+/** GPU Householder tridiagonalisation: eigenvalues of T vs those of A, ‖·‖ relative (seen ~7e-8 to n = 257). */
+export const TRIDIAG_VALUES_REL = 1e-6;
+/** Host float64 tridiagonal eigensolver: max |Tz − λz|/‖T‖₁ (seen ~1e-14) and max |ZᵀZ − I| (clusters within 1e-7·‖T‖ re-orthogonalised; seen ≤ 1e-9). */
+export const TRIEIG_RESIDUAL = 1e-12;
+export const TRIEIG_ORTHO = 1e-8;

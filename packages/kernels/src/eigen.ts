@@ -1,12 +1,21 @@
-// Host-side drivers of the block Jacobi kernels (jacobi.ts): the symmetric eigendecomposition `eigh`,
-// the thin SVD `svd` (one-sided Jacobi) and top-k eigenpairs `eighTopK` (randomised subspace iteration
-// with Rayleigh–Ritz). The GPU does all the O(n³) work; the host reads back one number per sweep
-// (the convergence measure) and, at the end, the n eigen/singular values to sort them.
-// Reference: jacobi.ref.ts.
+// Host-side drivers of the eigen kernels (jacobi.ts): the symmetric eigendecomposition `eigh`, the
+// thin SVD `svd` (one-sided Jacobi) and top-k eigenpairs `eighTopK` (eigentopk.ts).
+// eigh has two methods. 'tridiagonal' (the default): Householder reduction A = Q·T·Qᵀ on the GPU (3
+// dispatches a column, no read-back), the tridiagonal T solved on the host in float64 (implicit QL for
+// the values, inverse iteration for the vectors: O(n²) but for clusters), and V = Q·Z by blocked
+// (compact WY) reflectors with the GEMM kernel. 'jacobi': parallel two-sided block Jacobi, all on the
+// GPU with one read-back a sweep; ~20× the flops of the tridiagonal route at n = 784.
+// The GPU does all the O(n³) work. Reference: jacobi.ref.ts.
+//
+// Flushing note: the device batches 64 dispatches a submit and recycles its uniform arena on every
+// flush; a dispatch whose uniform was taken just before the batch-limit flush can find its Params
+// overwritten by the next batch (device.ts, computePass()/uniform()). Long dispatch loops here flush
+// explicitly every few dispatches so that the batch limit is never reached.
 import type { Gpu } from './device.ts';
 import type { GpuBuffer } from './buffers.ts';
 import { reduce } from './reduce.ts';
-import { JACOBI_TILE, jacobiLayout, jacobiTiles, jacobiSymStep, jacobiOneSidedStep, offdiagRows, colSumsq, extractDiagonal, padMatrix, setIdentity, gatherCols, transposeMatrix, type JacobiLayout, type PairSolve } from './jacobi.ts';
+import { gemm } from './gemm.ts';
+import { JACOBI_TILE, jacobiLayout, jacobiTiles, jacobiSymStep, jacobiOneSidedStep, offdiagRows, colSumsq, extractDiagonal, padMatrix, setIdentity, gatherCols, transposeMatrix, tridiagonalize, type JacobiLayout, type PairSolve } from './jacobi.ts';
 
 export interface JacobiOptions {
   /** Stop when the convergence measure ≤ tol: eigh: ‖off(VᵀAV)‖_F/‖A‖_F; svd: max column cosine. */
@@ -17,9 +26,13 @@ export interface JacobiOptions {
   innerSweeps?: number;
 }
 
+export type EighMethod = 'auto' | 'tridiagonal' | 'jacobi';
+
 export interface EighOptions extends JacobiOptions {
   /** Caller-owned outputs (else pooled buffers are allocated): vectors n×n, values n. */
   out?: { vectors?: GpuBuffer; values?: GpuBuffer };
+  /** 'auto' (default): tridiagonal for n ≥ 2; 'jacobi' keeps the block Jacobi sweeps (tol, maxSweeps apply). */
+  method?: EighMethod;
 }
 
 export interface SvdOptions extends JacobiOptions {
@@ -41,12 +54,19 @@ export interface EighResult {
   valuesBuffer: GpuBuffer;
   /** n×n row-major U with A = U·diag(values)·Uᵀ: column k is the eigenvector of values[k]. */
   vectors: GpuBuffer;
+  /** Jacobi sweeps (0 for the tridiagonal method). */
   sweeps: number;
-  /** Final ‖off(UᵀAU)‖_F/‖A‖_F (the Jacobi residual). */
+  /**
+   * Jacobi: final ‖off(UᵀAU)‖_F/‖A‖_F. Tridiagonal: ‖AU − UΛ‖_F/‖A‖_F measured on the GPU in float32
+   * (for orthonormal U the same quantity plus the diagonal's error; its float32 floor is ~1e-7·√n).
+   */
   offNorm: number;
+  /** Jacobi: offNorm ≤ tol. Tridiagonal: the QL iteration converged for every eigenvalue. */
   converged: boolean;
   /** Wall-clock time of the decomposition, ms (upload of A excluded). */
   ms: number;
+  /** Which method ran. */
+  method: 'tridiagonal' | 'jacobi';
   /** Releases valuesBuffer and vectors. */
   release(): void;
 }
@@ -97,12 +117,20 @@ function descending(values: ArrayLike<number>, n: number): Uint32Array {
 }
 
 /**
- * Symmetric eigendecomposition of the n×n row-major A (only (A + Aᵀ)/2 is used) by parallel
- * two-sided block Jacobi: a round-robin over 16-index blocks, each step diagonalising all n/32
- * disjoint 32×32 pair tiles at once (in workgroup memory) and applying their rotations to A and V.
- * A is not modified. n ≤ jacobiMaxSize(gpu) (5792 on a 128 MiB binding limit).
+ * Symmetric eigendecomposition of the n×n row-major A (only (A + Aᵀ)/2 is used): values descending,
+ * U (n×n row-major) with column k the eigenvector of values[k]. A is not modified.
+ * Method 'tridiagonal' (default, see the file header) or 'jacobi': parallel two-sided block Jacobi,
+ * a round-robin over 8-index blocks, each step diagonalising all disjoint 16×16 pair tiles at once and
+ * applying their rotations to A and V. n ≤ jacobiMaxSize(gpu) (5792 on a 128 MiB binding limit).
  */
 export async function eigh(gpu: Gpu, a: GpuBuffer, n: number, opts: EighOptions = {}): Promise<EighResult> {
+  const method = opts.method ?? 'auto';
+  if (method !== 'auto' && method !== 'tridiagonal' && method !== 'jacobi') throw new RangeError(`eigh: unknown method '${String(method)}'`);
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`eigh: size must be a positive integer, got ${n}`);
+  return method === 'jacobi' || n === 1 ? eighJacobi(gpu, a, n, opts) : eighTridiagonal(gpu, a, n, opts);
+}
+
+async function eighJacobi(gpu: Gpu, a: GpuBuffer, n: number, opts: EighOptions): Promise<EighResult> {
   const o = { ...DEFAULTS, ...opts };
   const L = jacobiLayout(n);
   checkSize(gpu, 'eigh', L);
@@ -127,7 +155,11 @@ export async function eigh(gpu: Gpu, a: GpuBuffer, n: number, opts: EighOptions 
     off = Math.sqrt(await readScalar(gpu, scalar)) / fro;
     let prev = Infinity;
     while (off > o.tol && sweeps < o.maxSweeps) {
-      for (let step = 0; step < L.steps; step++) jacobiSymStep(gpu, L, A, V, q, step, solve);
+      gpu.flush();
+      for (let step = 0; step < L.steps; step++) {
+        jacobiSymStep(gpu, L, A, V, q, step, solve);
+        gpu.flush(); // 4 dispatches a step: never reach the device's 64-dispatch batch limit (see the flushing note)
+      }
       sweeps++;
       offdiagRows(gpu, A, L.npad, L.npad, meas);
       reduce(gpu, 'sum', meas, scalar, L.npad);
@@ -158,6 +190,7 @@ export async function eigh(gpu: Gpu, a: GpuBuffer, n: number, opts: EighOptions 
     offNorm: off,
     converged: off <= o.tol,
     ms: performance.now() - t0,
+    method: 'jacobi',
     release() {
       valuesBuffer.release();
       vectors.release();
@@ -203,7 +236,11 @@ export async function svd(gpu: Gpu, a: GpuBuffer, m: number, n: number, opts: Sv
   let sweeps = 0;
   let off = maxsq > 0 ? Infinity : 0;
   while (off > o.tol && sweeps < o.maxSweeps) {
-    for (let step = 0; step < L.steps; step++) jacobiOneSidedStep(gpu, L, W, mpad, V, q, g, meas, step, solve);
+    gpu.flush();
+    for (let step = 0; step < L.steps; step++) {
+      jacobiOneSidedStep(gpu, L, W, mpad, V, q, g, meas, step, solve);
+      gpu.flush(); // see the flushing note
+    }
     sweeps++;
     reduce(gpu, 'max', meas, scalar, L.pairs);
     const prev = off;
@@ -244,4 +281,370 @@ export async function svd(gpu: Gpu, a: GpuBuffer, m: number, n: number, opts: Sv
       v.release();
     },
   };
+}
+
+// ---- tridiagonal method ----------------------------------------------------------------------------
+
+/** Reflectors a compact-WY block of the back-transformation V = Q·Z. */
+const WY_BLOCK = 32;
+
+async function eighTridiagonal(gpu: Gpu, a: GpuBuffer, n: number, opts: EighOptions): Promise<EighResult> {
+  if (n * n * 4 > gpu.limits.maxStorageBufferBindingSize) throw new RangeError(`eigh: the ${n}×${n} matrix is over this device's maxStorageBufferBindingSize; use eighTopK or a smaller problem`);
+  if (a.length < n * n) throw new RangeError(`eigh: '${a.label}' holds ${a.length} elements, fewer than n² = ${n * n}`);
+  const t0 = performance.now();
+  const ld = Math.ceil(n / 4) * 4;
+  const hvLen = Math.ceil((n * ld) / 64) * 64;
+  const S = gpu.alloc(n * n, 'eigh-sym'); // (A + Aᵀ)/2, kept for the residual
+  const W = gpu.alloc(n * ld, 'eigh-work');
+  const hvTri = gpu.alloc(hvLen + 3 * ld, 'eigh-reflectors'); // u_k rows, then d, e, τ (one read-back)
+  const tri = gpu.alloc(3 * ld, 'eigh-tri');
+  const pv = gpu.alloc(ld, 'eigh-p');
+  const wv = gpu.alloc(ld, 'eigh-w');
+  const scal = gpu.alloc(2, 'eigh-norms');
+  padMatrix(gpu, a, n, n, S, n, true);
+  padMatrix(gpu, S, n, n, W, ld);
+  reduce(gpu, 'sumsq', S, scal, n * n);
+  tridiagonalize(gpu, W, n, ld, { hv: { buffer: hvTri, offset: 0, length: n * ld }, p: pv, w: wv, tri });
+  gpu.copy(tri, hvTri, 3 * ld, 0, hvLen);
+  const host = await gpu.read(hvTri, hvLen + 3 * ld);
+  for (const b of [W, pv, wv, tri, hvTri]) b.release();
+  const d = host.subarray(hvLen, hvLen + n);
+  const e = host.subarray(hvLen + ld, hvLen + ld + n - 1);
+  const tau = host.subarray(hvLen + 2 * ld, hvLen + 2 * ld + Math.max(0, n - 2));
+  for (let i = 0; i < n; i++) {
+    if (!Number.isFinite(d[i]) || (i + 1 < n && !Number.isFinite(e[i]))) {
+      for (const b of [S, scal]) b.release();
+      throw new RangeError('eigh: A has non-finite entries');
+    }
+  }
+  // T = Z·Λ·Zᵀ on the host (float64), values descending, Z's columns in that order.
+  const te = tridiagonalEig(d, e, n);
+  const values = new Float32Array(n);
+  const z = new Float32Array(n * n);
+  for (let c = 0; c < n; c++) {
+    const r = n - 1 - c;
+    values[c] = te.values[r];
+    for (let i = 0; i < n; i++) z[i * n + c] = te.vectors[r * n + i];
+  }
+  const vectors = output(gpu, opts.out?.vectors, n * n, 'eigh-vectors');
+  gpu.write(vectors, z);
+  backTransform(gpu, host, ld, tau, n, vectors);
+  gpu.flush();
+  // Residual R = S·V − V·Λ.
+  const R = gpu.alloc(n * n, 'eigh-residual');
+  const ident = gpu.upload(Uint32Array.from({ length: n }, (_, i) => i), 'eigh-perm');
+  const negValues = gpu.upload(values.map((v) => -v), 'eigh-neg-values');
+  gatherCols(gpu, vectors, n, n, n, ident, negValues, R);
+  gemm(gpu, { a: S, b: vectors, c: R, m: n, n, k: n, beta: 1 });
+  const rsq = gpu.alloc(1, 'eigh-residual-norm');
+  reduce(gpu, 'sumsq', R, rsq, n * n);
+  gpu.copy(rsq, scal, 1, 0, 1);
+  const norms = await gpu.read(scal, 2);
+  rsq.release();
+  const valuesBuffer = output(gpu, opts.out?.values, n, 'eigh-values');
+  gpu.write(valuesBuffer, values);
+  for (const b of [S, scal, R, ident, negValues]) b.release();
+  await gpu.sync();
+  const fro = Math.sqrt(norms[0]);
+  return {
+    n,
+    values,
+    valuesBuffer,
+    vectors,
+    sweeps: 0,
+    offNorm: fro > 0 ? Math.sqrt(norms[1]) / fro : 0,
+    converged: te.ok,
+    ms: performance.now() - t0,
+    method: 'tridiagonal',
+    release() {
+      valuesBuffer.release();
+      vectors.release();
+    },
+  };
+}
+
+/**
+ * V ← Q·V for Q = H₀H₁…H_{n−3} (reflectors u_k in the rows of hv, leading dimension ld), in blocks of
+ * WY_BLOCK: Q_b = I − Y·T·Yᵀ (LAPACK dlarft, forward, columnwise; Y and T formed on the host in
+ * float64, M = Y·T uploaded), applied last block first with two GEMMs on rows k0+1.. of V:
+ * W = Yᵀ·V₂, V₂ ← V₂ − M·W.
+ */
+function backTransform(gpu: Gpu, hv: Float32Array, ld: number, tau: ArrayLike<number>, n: number, v: GpuBuffer): void {
+  const nref = n - 2;
+  if (nref <= 0) return;
+  const blocks: { k0: number; nb: number; at: number }[] = [];
+  let total = 0;
+  for (let k0 = 0; k0 < nref; k0 += WY_BLOCK) {
+    const nb = Math.min(WY_BLOCK, nref - k0);
+    blocks.push({ k0, nb, at: total });
+    total += Math.ceil(((n - k0 - 1) * nb) / 64) * 64;
+  }
+  const yAll = new Float32Array(total);
+  const mAll = new Float32Array(total);
+  for (const { k0, nb, at } of blocks) {
+    const ms = n - k0 - 1; // rows k0+1 … n−1
+    // Y (ms × nb): column t is u_{k0+t} restricted to rows k0+1…: zero above row t, 1 at row t.
+    const y = new Float64Array(ms * nb);
+    for (let t = 0; t < nb; t++) {
+      const row = (k0 + t) * ld + k0 + 1;
+      y[t * nb + t] = 1;
+      for (let r = t + 1; r < ms; r++) y[r * nb + t] = hv[row + r];
+    }
+    // T (nb × nb upper): T[t][t] = τ_t, T[0:t, t] = −τ_t·T[0:t, 0:t]·(Y[:, 0:t]ᵀ·y_t).
+    const g = new Float64Array(nb);
+    const tm = new Float64Array(nb * nb);
+    for (let t = 0; t < nb; t++) {
+      const tt = tau[k0 + t];
+      g.fill(0);
+      for (let r = t; r < ms; r++) {
+        const yrt = y[r * nb + t];
+        if (yrt === 0) continue;
+        const o = r * nb;
+        for (let j = 0; j < t; j++) g[j] += y[o + j] * yrt;
+      }
+      for (let i = 0; i < t; i++) {
+        let sacc = 0;
+        for (let j = i; j < t; j++) sacc += tm[i * nb + j] * g[j];
+        tm[i * nb + t] = -tt * sacc;
+      }
+      tm[t * nb + t] = tt;
+    }
+    // M = Y·T.
+    for (let r = 0; r < ms; r++) {
+      const o = r * nb;
+      for (let c = 0; c < nb; c++) {
+        let sacc = 0;
+        for (let j = 0; j <= c; j++) sacc += y[o + j] * tm[j * nb + c];
+        mAll[at + o + c] = sacc;
+        yAll[at + o + c] = y[o + c];
+      }
+    }
+  }
+  const yBuf = gpu.upload(yAll, 'eigh-wy-y');
+  const mBuf = gpu.upload(mAll, 'eigh-wy-m');
+  const wBuf = gpu.alloc(WY_BLOCK * n, 'eigh-wy-w');
+  for (let b = blocks.length - 1; b >= 0; b--) {
+    const { k0, nb, at } = blocks[b];
+    const ms = n - k0 - 1;
+    gemm(gpu, { a: yBuf, offsetA: at, transA: true, b: v, offsetB: (k0 + 1) * n, c: wBuf, m: nb, n, k: ms });
+    gemm(gpu, { a: mBuf, offsetA: at, b: wBuf, c: v, offsetC: (k0 + 1) * n, m: ms, n, k: nb, alpha: -1, beta: 1 });
+    gpu.flush(); // see the flushing note
+  }
+  for (const b of [yBuf, mBuf, wBuf]) b.release();
+}
+
+// ---- host tridiagonal eigensolver (float64) -----------------------------------------------------
+
+const EPS64 = 2 ** -52;
+
+/** Eigenvalues of the symmetric tridiagonal (d: n, e: n − 1) by implicit QL (EISPACK tql1). */
+export function tridiagonalValues(dIn: ArrayLike<number>, eIn: ArrayLike<number>, n: number): { values: Float64Array; ok: boolean } {
+  const d = Float64Array.from({ length: n }, (_, i) => dIn[i]);
+  const e = new Float64Array(n);
+  for (let i = 0; i + 1 < n; i++) e[i] = eIn[i];
+  let f = 0;
+  let tst1 = 0;
+  let ok = true;
+  for (let l = 0; l < n; l++) {
+    tst1 = Math.max(tst1, Math.abs(d[l]) + Math.abs(e[l]));
+    let m = l;
+    while (m < n - 1 && Math.abs(e[m]) > EPS64 * tst1) m++;
+    if (m > l) {
+      let iter = 0;
+      do {
+        if (++iter > 60) {
+          ok = false;
+          break;
+        }
+        let g = d[l];
+        let p = (d[l + 1] - g) / (2 * e[l]);
+        let r = Math.hypot(p, 1);
+        if (p < 0) r = -r;
+        d[l] = e[l] / (p + r);
+        d[l + 1] = e[l] * (p + r);
+        const dl1 = d[l + 1];
+        let h = g - d[l];
+        for (let i = l + 2; i < n; i++) d[i] -= h;
+        f += h;
+        p = d[m];
+        let c = 1;
+        let c2 = 1;
+        let c3 = 1;
+        let s = 0;
+        let s2 = 0;
+        const el1 = e[l + 1];
+        for (let i = m - 1; i >= l; i--) {
+          c3 = c2;
+          c2 = c;
+          s2 = s;
+          g = c * e[i];
+          h = c * p;
+          r = Math.hypot(p, e[i]);
+          e[i + 1] = s * r;
+          s = e[i] / r;
+          c = p / r;
+          p = c * d[i] - s * g;
+          d[i + 1] = h + s * (c * g + s * d[i]);
+        }
+        p = (-s * s2 * c3 * el1 * e[l]) / dl1;
+        e[l] = s * p;
+        d[l] = c * p;
+      } while (Math.abs(e[l]) > EPS64 * tst1);
+    }
+    d[l] += f;
+    e[l] = 0;
+  }
+  return { values: d, ok };
+}
+
+/**
+ * Eigenvectors (rows, values.length × n) of one unreduced tridiagonal block (d, e) for its ascending
+ * eigenvalues, by inverse iteration: LU of T − λI with partial pivoting (tiny pivots set to eps·‖T‖),
+ * three solves from a fixed pseudo-random start, and modified Gram–Schmidt against the earlier vectors
+ * of a cluster (eigenvalues closer than ortol; equal ones are separated by 10·eps·‖T‖ first).
+ */
+export function inverseIteration(d: ArrayLike<number>, e: ArrayLike<number>, n: number, values: ArrayLike<number>, tnorm: number, ortol: number, seed = 1): Float64Array {
+  const k = values.length;
+  const out = new Float64Array(k * n);
+  const u0 = new Float64Array(n);
+  const u1 = new Float64Array(n);
+  const u2 = new Float64Array(n);
+  const mult = new Float64Array(n);
+  const swap = new Uint8Array(n);
+  const x = new Float64Array(n);
+  const tol = EPS64 * Math.max(tnorm, Number.MIN_VALUE);
+  const pertol = 10 * tol;
+  let rng = seed >>> 0;
+  const rand = () => {
+    rng = (Math.imul(rng, 1664525) + 1013904223) >>> 0;
+    return rng / 2 ** 32 - 0.5;
+  };
+  let clusterStart = 0;
+  let lamPrev = -Infinity;
+  for (let j = 0; j < k; j++) {
+    if (j > 0 && values[j] - values[j - 1] > ortol) clusterStart = j;
+    let lam = values[j];
+    if (j > clusterStart && lam - lamPrev < pertol) lam = lamPrev + pertol;
+    lamPrev = lam;
+    let p0 = d[0] - lam;
+    let p1 = n > 1 ? e[0] : 0;
+    let p2 = 0;
+    for (let i = 0; i + 1 < n; i++) {
+      const c = e[i];
+      const a1 = d[i + 1] - lam;
+      const b1 = i + 2 < n ? e[i + 1] : 0;
+      if (Math.abs(p0) >= Math.abs(c)) {
+        const m = p0 === 0 ? 0 : c / p0;
+        swap[i] = 0;
+        u0[i] = p0;
+        u1[i] = p1;
+        u2[i] = p2;
+        mult[i] = m;
+        p0 = a1 - m * p1;
+        p1 = b1 - m * p2;
+      } else {
+        const m = p0 / c;
+        swap[i] = 1;
+        u0[i] = c;
+        u1[i] = a1;
+        u2[i] = b1;
+        mult[i] = m;
+        p0 = p1 - m * a1;
+        p1 = p2 - m * b1;
+      }
+      p2 = 0;
+      if (Math.abs(u0[i]) < tol) u0[i] = u0[i] < 0 ? -tol : tol;
+    }
+    u0[n - 1] = Math.abs(p0) < tol ? (p0 < 0 ? -tol : tol) : p0;
+    for (let i = 0; i < n; i++) x[i] = rand();
+    const inCluster = j > clusterStart;
+    for (let it = 0; it < 3; it++) {
+      for (let i = 0; i + 1 < n; i++) {
+        if (swap[i]) {
+          const t = x[i];
+          x[i] = x[i + 1];
+          x[i + 1] = t;
+        }
+        x[i + 1] -= mult[i] * x[i];
+      }
+      x[n - 1] /= u0[n - 1];
+      if (n > 1) x[n - 2] = (x[n - 2] - u1[n - 2] * x[n - 1]) / u0[n - 2];
+      for (let i = n - 3; i >= 0; i--) x[i] = (x[i] - u1[i] * x[i + 1] - u2[i] * x[i + 2]) / u0[i];
+      if (inCluster) orthogonalizeRows(x, out, n, clusterStart, j);
+      normalize(x, n);
+    }
+    if (inCluster) {
+      orthogonalizeRows(x, out, n, clusterStart, j);
+      normalize(x, n);
+    }
+    out.set(x, j * n);
+  }
+  return out;
+}
+
+function orthogonalizeRows(x: Float64Array, rows: Float64Array, n: number, from: number, to: number): void {
+  for (let r = from; r < to; r++) {
+    const o = r * n;
+    let dot = 0;
+    for (let i = 0; i < n; i++) dot += rows[o + i] * x[i];
+    for (let i = 0; i < n; i++) x[i] -= dot * rows[o + i];
+  }
+}
+
+function normalize(x: Float64Array, n: number): void {
+  let mx = 0;
+  for (let i = 0; i < n; i++) mx = Math.max(mx, Math.abs(x[i]));
+  if (!(mx > 0) || !Number.isFinite(mx)) {
+    x.fill(0);
+    x[0] = 1;
+    return;
+  }
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    x[i] /= mx;
+    s += x[i] * x[i];
+  }
+  s = 1 / Math.sqrt(s);
+  for (let i = 0; i < n; i++) x[i] *= s;
+}
+
+/**
+ * Eigendecomposition of the symmetric tridiagonal T (d: n, e: n − 1) in float64: values ascending,
+ * vectors as rows (row j ↔ values[j]). T is split into unreduced blocks where
+ * |e_i| ≤ eps·(|d_i| + |d_{i+1}|); each block: tridiagonalValues, then inverseIteration with clusters
+ * of relative width ortolRel·‖T‖₁. ok: QL converged for every eigenvalue.
+ */
+export function tridiagonalEig(d: ArrayLike<number>, e: ArrayLike<number>, n: number, ortolRel = 1e-7): { values: Float64Array; vectors: Float64Array; ok: boolean } {
+  const values = new Float64Array(n);
+  const vectors = new Float64Array(n * n);
+  let ok = true;
+  let tnorm = 0;
+  for (let i = 0; i < n; i++) tnorm = Math.max(tnorm, Math.abs(d[i]) + (i > 0 ? Math.abs(e[i - 1]) : 0) + (i + 1 < n ? Math.abs(e[i]) : 0));
+  const blocks: { at: number; len: number; values: Float64Array; vecs: Float64Array }[] = [];
+  let start = 0;
+  for (let i = 0; i < n; i++) {
+    if (i + 1 < n && Math.abs(e[i]) > EPS64 * (Math.abs(d[i]) + Math.abs(d[i + 1]))) continue;
+    const len = i + 1 - start;
+    const db = Float64Array.from({ length: len }, (_, t) => d[start + t]);
+    const eb = Float64Array.from({ length: len - 1 }, (_, t) => e[start + t]);
+    let vals = new Float64Array(1).fill(db[0]);
+    let vecs = new Float64Array(1).fill(1);
+    if (len > 1) {
+      const r = tridiagonalValues(db, eb, len);
+      ok &&= r.ok;
+      vals = new Float64Array(r.values).sort();
+      vecs = new Float64Array(inverseIteration(db, eb, len, vals, tnorm, ortolRel * tnorm, 12345 + start));
+    }
+    blocks.push({ at: start, len, values: vals, vecs });
+    start = i + 1;
+  }
+  const all: { v: number; b: number; j: number }[] = [];
+  blocks.forEach((bl, b) => bl.values.forEach((v, j) => all.push({ v, b, j })));
+  all.sort((x, y) => x.v - y.v);
+  all.forEach((t, r) => {
+    values[r] = t.v;
+    const bl = blocks[t.b];
+    vectors.set(bl.vecs.subarray(t.j * bl.len, (t.j + 1) * bl.len), r * n + bl.at);
+  });
+  return { values, vectors, ok };
 }

@@ -143,3 +143,45 @@ export function eighTopKRef(a: ArrayLike<number>, n: number, k: number): EighRef
   const r = eighRef(a, n);
   return { values: r.values.slice(0, k), vectors: permuteCols(r.vectors, n, n, Array.from({ length: k }, (_, i) => i)), sweeps: r.sweeps };
 }
+
+/**
+ * Householder tridiagonalisation of the symmetric n×n a (uses (a + aᵀ)/2), float64, with the GPU's
+ * conventions (LAPACK dlarfg: β = −sign(x₀)·‖x‖): T has diagonal d (n) and off-diagonal e (n − 1).
+ */
+export function tridiagonalizeRef(a: ArrayLike<number>, n: number): { d: Float64Array; e: Float64Array } {
+  const A = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) A[i * n + j] = 0.5 * (a[i * n + j] + a[j * n + i]);
+  const d = new Float64Array(n);
+  const e = new Float64Array(Math.max(0, n - 1));
+  const u = new Float64Array(n);
+  const p = new Float64Array(n);
+  for (let k = 0; k + 1 < n; k++) {
+    const j0 = k + 1;
+    const alpha = A[k * n + j0];
+    let ss = 0;
+    for (let j = j0 + 1; j < n; j++) ss += A[k * n + j] ** 2;
+    d[k] = A[k * n + k];
+    if (ss === 0) {
+      e[k] = alpha;
+      continue;
+    }
+    const beta = -(alpha >= 0 ? 1 : -1) * Math.sqrt(alpha * alpha + ss);
+    const tau = (beta - alpha) / beta;
+    e[k] = beta;
+    u.fill(0);
+    u[j0] = 1;
+    for (let j = j0 + 1; j < n; j++) u[j] = A[k * n + j] / (alpha - beta);
+    // p = τ·A₂₂·u, w = p − (τ/2)(pᵀu)·u, A₂₂ ← A₂₂ − u·wᵀ − w·uᵀ.
+    let pu = 0;
+    for (let i = j0; i < n; i++) {
+      let s = 0;
+      for (let j = j0; j < n; j++) s += A[i * n + j] * u[j];
+      p[i] = tau * s;
+      pu += p[i] * u[i];
+    }
+    for (let i = j0; i < n; i++) p[i] -= 0.5 * tau * pu * u[i];
+    for (let i = j0; i < n; i++) for (let j = j0; j < n; j++) A[i * n + j] -= u[i] * p[j] + p[i] * u[j];
+  }
+  d[n - 1] = A[(n - 1) * n + n - 1];
+  return { d, e };
+}

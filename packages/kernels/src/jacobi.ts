@@ -4,7 +4,7 @@
 // Reference: jacobi.ref.ts.
 import type { Gpu } from './device.ts';
 import type { GpuBuffer } from './buffers.ts';
-import { defineKernel, type Vec3 } from './kernel.ts';
+import { defineKernel, type Vec3, type BindingValue } from './kernel.ts';
 
 /** Index block width: a round-robin step pairs 8-index blocks, so one pair owns a 16×16 tile. */
 export const JACOBI_BLOCK = 8;
@@ -26,6 +26,8 @@ const K = {
   pad: def('pad', { src: 'read', out: 'read_write' }),
   gatherCols: def('gather_cols', { src: 'read', out: 'read_write', perm: 'read', sc: 'read' }),
   transpose: def('transpose_rows', { src: 'read', out: 'read_write' }),
+  triNext: def('tri_next', { av: 'read_write', hv: 'read_write', pvec: 'read_write', tri: 'read_write', wvec: 'read_write' }),
+  triFused: def('tri_fused', { av: 'read_write', hv4: 'read', wvec4: 'read', pvec: 'read_write', tri: 'read_write' }, 32),
 };
 
 /** Every kernel of the family, e.g. to compile them ahead of a timed run. */
@@ -125,4 +127,43 @@ export function gatherCols(gpu: Gpu, src: GpuBuffer, ld: number, rows: number, c
 /** out (cols × rows) ← srcᵀ, src rows × cols. */
 export function transposeMatrix(gpu: Gpu, src: GpuBuffer, rows: number, cols: number, out: GpuBuffer): void {
   K.transpose.run(gpu, { bind: { src, out }, params: p({ n: cols, rows }), workgroups: flat(rows * cols) });
+}
+
+// ---- Householder tridiagonalisation ---------------------------------------------------------------
+
+/** Scratch of the tridiagonalisation of an n×n matrix held with leading dimension ld (a multiple of 4). */
+export interface TridiagonalBuffers {
+  hv: BindingValue; // n×ld: row k holds the reflector u_k (1 at column k+1, zeros left of it)
+  p: GpuBuffer; // ld
+  w: GpuBuffer; // ld
+  tri: GpuBuffer; // 3·ld: d (n), e (n − 1), τ (n − 1; τ_{n−2} = 0)
+}
+
+/** Dispatches between explicit flushes (the device batches 64 dispatches a submit; see eigen.ts). */
+export const FLUSH_EVERY = 24;
+
+/**
+ * Reduces the symmetric A (n×ld, full storage, overwritten) to tridiagonal T = QᵀAQ with
+ * Q = H₀H₁…H_{n−3}, Hₖ = I − τₖuₖuₖᵀ: d, e and τ land in tri, the uₖ in hv. Two dispatches a
+ * column (shaders/jacobi.wgsl: tri_next, tri_fused), no read-back.
+ */
+export function tridiagonalize(gpu: Gpu, a: GpuBuffer, n: number, ld: number, b: TridiagonalBuffers): void {
+  if (ld % 4 || ld < n) throw new RangeError(`tridiagonalize: ld = ${ld} must be a multiple of 4 and ≥ n = ${n}`);
+  if (!Number.isInteger(n) || n < 2) throw new RangeError(`tridiagonalize: n = ${n} must be an integer ≥ 2`);
+  const quads = ld / 4;
+  const next = (s: number) => K.triNext.run(gpu, { bind: { av: a, hv: b.hv, pvec: b.p, tri: b.tri, wvec: b.w }, params: p({ n, ld, step: s }), workgroups: 1 });
+  gpu.flush(); // start a fresh batch (see the flushing note in eigen.ts)
+  next(0);
+  let since = 1;
+  for (let k = 0; k + 2 < n; k++) {
+    const groups = Math.ceil((quads - Math.floor((k + 1) / 4)) / 32);
+    K.triFused.run(gpu, { bind: { av: a, hv4: b.hv, wvec4: b.w, pvec: b.p, tri: b.tri }, params: p({ n, ld, step: k }), workgroups: groups });
+    next(k + 1);
+    since += 2;
+    if (since >= FLUSH_EVERY) {
+      gpu.flush();
+      since = 0;
+    }
+  }
+  gpu.flush();
 }
