@@ -186,8 +186,11 @@ function fits(p: Problem, r: Region, limit: number): boolean {
  * (needs A not transposed, or A whole) × column panels (needs B transposed, or B whole).
  */
 function planRegions(p: Problem, limit: number, maxZ: number): Region[] {
+  // Grids stay under maxZ workgroups a dimension: ≥ 8 rows and ≥ 32 columns a workgroup on every path.
+  const capH = maxZ * 8;
+  const capW = maxZ * 32;
   const whole: Region = { b0: 0, b1: p.batch, i0: 0, i1: p.m, j0: 0, j1: p.n };
-  if (fits(p, whole, limit)) return chunkBatch(whole, maxZ);
+  if (fits(p, whole, limit) && p.m <= capH && p.n <= capW) return chunkBatch(whole, maxZ);
   const one: Region = { b0: 0, b1: 1, i0: 0, i1: p.m, j0: 0, j1: p.n };
   const perItem = (h: number, w: number): Region[] => {
     const out: Region[] = [];
@@ -195,7 +198,7 @@ function planRegions(p: Problem, limit: number, maxZ: number): Region[] {
       for (let i0 = 0; i0 < p.m; i0 += h) for (let j0 = 0; j0 < p.n; j0 += w) out.push({ b0, b1: b0 + 1, i0, i1: Math.min(p.m, i0 + h), j0, j1: Math.min(p.n, j0 + w) });
     return out;
   };
-  if (fits(p, one, limit)) return perItem(p.m, p.n);
+  if (fits(p, one, limit)) return perItem(Math.min(p.m, capH), Math.min(p.n, capW));
   const room = limit - 64; // a panel's start is rounded down by up to 63 elements
   const what = `gemm ${p.m}×${p.n}×${p.k}${p.transA ? ' transA' : ''}${p.transB ? ' transB' : ''}`;
   let w = p.n;
@@ -216,7 +219,7 @@ function planRegions(p: Problem, limit: number, maxZ: number): Region[] {
   else if (w === p.n && p.n * h > room) h = Math.floor(room / p.n);
   if (h < 1) throw new RangeError(`${what}: one row of C (n = ${p.n}) is over the binding limit of ${limit} elements`);
   if (h >= 64) h -= h % 64;
-  const regions = perItem(h, w);
+  const regions = perItem(Math.min(h, capH), Math.min(w, capW));
   for (const r of regions) if (!fits(p, r, limit)) throw new RangeError(`${what}: cannot bind the operands in panels under ${limit} elements`);
   return regions;
 }
@@ -315,7 +318,8 @@ function runRegion(gpu: Gpu, args: GemmArgs, p: Problem, r: Region, path: GemmPa
   const pc = panel(args.c, g.c);
   const pbias = args.bias ? panel(args.bias, g.bias) : pa;
   const launch = makeLaunch(gpu, p, path, sg, rm, rn, pa.rel, pb.rel);
-  const [gx, gy] = launch.grid(rm, rn);
+  let [gx, gy] = launch.grid(rm, rn);
+  if (gx > maxZ && gy === 1) [gx, gy] = [Math.ceil(gx / Math.ceil(gx / maxZ)), Math.ceil(gx / maxZ)]; // gemv: folded 1-D grid
 
   // Split-K when the region has few workgroups and K is long enough to share out.
   const target = gpu.adapter.isSoftware ? 16 : 128;
