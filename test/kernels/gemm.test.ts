@@ -135,6 +135,19 @@ describe('gemm', () => {
     await check({ m: 200, n: 33, k: 65 }, { maxBindingElements, path: 'tiled' });
   });
 
+  it('leaves the pool as it found it (split-K partials, tiny panels)', async () => {
+    const a = gpu.upload(randomArray(3 * 3000));
+    const b = gpu.upload(randomArray(3000 * 5));
+    const c = gpu.alloc(15);
+    const before = gpu.pool.bytesLive;
+    gemm(gpu, { a, b, c, m: 1, n: 1, k: 1 });
+    gemm(gpu, { a, b, c, m: 3, n: 5, k: 3000 }, { splits: 4 });
+    gemm(gpu, { a, b, c, m: 1, n: 5, k: 3000 }, { splits: 4 });
+    await gpu.sync();
+    expect(gpu.pool.bytesLive).toBe(before);
+    for (const x of [a, b, c]) x.release();
+  });
+
   it('throws a clear error for layouts it cannot panel, aliasing and short buffers', () => {
     const a = gpu.alloc(200 * 65);
     const b = gpu.alloc(65 * 300);

@@ -10,7 +10,7 @@
 // Panels: operands over maxStorageBufferBindingSize are bound in pieces: row panels of A (A not transposed),
 // column panels of B (B transposed), and the matching C panels; other layouts of an over-limit operand throw.
 import type { Gpu } from './device.ts';
-import type { GpuBuffer } from './buffers.ts';
+import { GpuBuffer } from './buffers.ts';
 import { defineKernel, type BindingValue } from './kernel.ts';
 
 export interface GemmArgs {
@@ -118,10 +118,15 @@ export function gemmSubgroupSize(gpu: Gpu): number {
   return lo === hi && (lo === 8 || lo === 16) ? lo : 0;
 }
 
+// A 64-element stand-in for a4/b4 when a panel holds fewer than 4 elements (then no vec4 load reads it). Made
+// outside the pool so that it never shows in the pool's live-byte accounting; it lives as long as the device.
 const dummies = new WeakMap<Gpu, GpuBuffer>();
 function dummy(gpu: Gpu): GpuBuffer {
   let d = dummies.get(gpu);
-  if (!d || d.released) dummies.set(gpu, (d = gpu.alloc(64, 'gemm-dummy')));
+  if (!d) {
+    const buffer = gpu.device.createBuffer({ label: 'gemm-dummy', size: 256, usage: GPUBufferUsage.STORAGE });
+    dummies.set(gpu, (d = new GpuBuffer(buffer, 64, 'gemm-dummy', gpu.pool)));
+  }
   return d;
 }
 
