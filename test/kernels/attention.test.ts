@@ -163,12 +163,13 @@ describe('multiDelta split-N and panelled training sets', () => {
     second.release();
   });
 
-  it('rejects panels that do not hold whole rows or hold too few rows', () => {
+  it('rejects panels that do not hold whole rows or too few rows, σ ≤ 0 and aliased outputs', () => {
     const buf = gpu.alloc(100);
     const out = gpu.alloc(10);
     expect(() => multiDelta(gpu, { x: buf, train: [{ buffer: buf, offset: 0, length: 15 }], b: 1, n: 1, d: 10, sigma: 1, out })).toThrow(/not a multiple of d/);
     expect(() => multiDelta(gpu, { x: buf, train: buf, b: 1, n: 11, d: 10, sigma: 1, out })).toThrow(/fewer than n = 11/);
     expect(() => multiDelta(gpu, { x: buf, train: buf, b: 1, n: 5, d: 10, sigma: 0, out })).toThrow(/sigma/);
+    expect(() => multiDelta(gpu, { x: buf, train: out, b: 1, n: 1, d: 10, sigma: 1, out })).toThrow(/distinct buffers/);
     buf.release();
     out.release();
   });

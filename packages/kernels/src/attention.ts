@@ -144,7 +144,11 @@ export function multiDelta(gpu: Gpu, args: MultiDeltaArgs): MultiDeltaPlan {
   if (x.length < b * d) throw new RangeError(`multiDelta: x '${x.label}' holds ${x.length} elements, fewer than b·d = ${b * d}`);
   if (out.length < b * d) throw new RangeError(`multiDelta: out '${out.label}' holds ${out.length} elements, fewer than b·d = ${b * d}`);
   for (const [k, v] of [['lse', args.lse], ['maxWeight', args.maxWeight]] as const) if (v && v.length < b) throw new RangeError(`multiDelta: ${k} '${v.label}' holds ${v.length} elements, fewer than b = ${b}`);
-  if (args.lse && args.lse === args.maxWeight) throw new RangeError('multiDelta: lse and maxWeight must be different buffers');
+  const outputs = [out, args.lse, args.maxWeight].filter((v): v is GpuBuffer => v !== undefined);
+  const inputs = [x, ...((Array.isArray(args.train) ? args.train : [args.train]) as BindingValue[]).map((v) => asBinding(v).buffer)];
+  if (new Set(outputs).size < outputs.length || outputs.some((o) => inputs.includes(o))) {
+    throw new RangeError('multiDelta: out, lse and maxWeight must be distinct buffers, none of them x or a training buffer (WebGPU forbids aliasing a written binding)');
+  }
   const path = args.path ?? 'auto';
   const hasSg = multiDeltaHasSubgroupPath(gpu);
   if (path === 'subgroup' && !hasSg) throw new Error('multiDelta: path "subgroup" needs the subgroups feature with 16-lane subgroups');
