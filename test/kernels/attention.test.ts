@@ -163,6 +163,19 @@ describe('multiDelta split-N and panelled training sets', () => {
     second.release();
   });
 
+  it('50 calls recorded back to back (past the 64-dispatch automatic submit) each keep their own σ', async () => {
+    const [b, n, d] = [2, 50, 12];
+    const { x, y } = problem(b, n, d, 0.5);
+    const bx = gpu.upload(x);
+    const by = gpu.upload(y);
+    const sigmas = Array.from({ length: 50 }, (_, i) => 0.05 + 0.05 * i);
+    const outs = sigmas.map(() => gpu.alloc(b * d));
+    for (const o of outs) gpu.fill(o, POISON);
+    sigmas.forEach((sigma, i) => multiDelta(gpu, { x: bx, train: by, b, n, d, sigma, out: outs[i], splits: 1 + (i % 3) }));
+    for (let i = 0; i < sigmas.length; i++) expectClose(await gpu.read(outs[i]), multiDeltaRef(x, y, b, n, d, sigmas[i]).out, ATTENTION_REL, `call ${i}, σ ${sigmas[i]}`);
+    for (const buf of [bx, by, ...outs]) buf.release();
+  });
+
   it('rejects panels that do not hold whole rows or too few rows, σ ≤ 0 and aliased outputs', () => {
     const buf = gpu.alloc(100);
     const out = gpu.alloc(10);
