@@ -10,7 +10,7 @@ beforeAll(async () => {
 });
 
 const WGSL = `
-struct Params { n: u32, alpha: f32, shape: vec2<u32> }
+struct Params { n: u32, alpha: f32, shape: vec2u }
 override WG: u32 = 64u;
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;

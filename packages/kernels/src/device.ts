@@ -27,6 +27,8 @@ export interface AdapterSummary {
   description: string; // driver description
   backend: string; // 'vulkan', 'metal', … where exposed
   isSoftware: boolean; // a CPU rasteriser (lavapipe, SwiftShader, WARP)
+  subgroupMinSize: number | null; // subgroup width range where the adapter reports it
+  subgroupMaxSize: number | null;
 }
 
 /** Limits we raise from the WebGPU defaults to what the adapter really has. */
@@ -293,6 +295,8 @@ function summarise(info: GPUAdapterInfo): AdapterSummary {
     description: str('description'),
     backend,
     isSoftware: /llvmpipe|lavapipe|swiftshader|software|warp/.test(text) || rec['isFallbackAdapter'] === true,
+    subgroupMinSize: typeof rec['subgroupMinSize'] === 'number' ? (rec['subgroupMinSize'] as number) : null,
+    subgroupMaxSize: typeof rec['subgroupMaxSize'] === 'number' ? (rec['subgroupMaxSize'] as number) : null,
   };
 }
 

@@ -274,7 +274,9 @@ function reflect<B extends string, P extends string, O extends string>(source: s
     paramsSize = Math.max(16, Math.ceil((structInfo?.size ?? 16) / 16) * 16);
     fields = (st.members ?? []).map((m) => {
       const t = m.type.name;
-      const scalar = (m.type.format?.name ?? t) as string;
+      // vecN<T> reflects as 'vecN' with a format; the aliases vec2f, vec4u, … as one name.
+      const alias = /^vec([234])([fiu])$/.exec(t);
+      const scalar = alias ? { f: 'f32', i: 'i32', u: 'u32' }[alias[2]]! : ((m.type.format?.name ?? t) as string);
       const count = t.startsWith('vec') ? Number(t[3]) : 1;
       if (!['f32', 'u32', 'i32'].includes(scalar)) fail(`Params field '${m.name}' has type ${t}; use f32, u32, i32 or vecN of them`);
       return { name: m.name, offset: m.offset, scalar: scalar as ParamField['scalar'], count };

@@ -76,6 +76,7 @@ function print(r: DoctorReport): void {
   line('driver', a.description || '-');
   line('runtime', `${a.platform}, backend ${a.backend || 'unknown'}` + (r.lpNativeVectorWidth ? `, LP_NATIVE_VECTOR_WIDTH=${r.lpNativeVectorWidth}` : ''));
   line('features', r.features.join(', ') || '-');
+  if (a.subgroupMinSize) line('subgroups', `${a.subgroupMinSize}–${a.subgroupMaxSize} lanes`);
   for (const [k, v] of Object.entries(r.limits)) line('limit', `${k} = ${/Size$/.test(k) && v >= 2 ** 20 ? mib(v) : v}`);
   for (const t of r.selfTests) line('self-test', `${t.ok ? 'ok  ' : 'FAIL'} ${t.name} (error ${t.error.toExponential(2)})`);
   line('result', r.ok ? 'ok: WebGPU works and the kernels are right' : 'FAILED: a self-test is wrong on this adapter');
