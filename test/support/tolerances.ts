@@ -88,3 +88,5 @@ export const TRIDIAG_VALUES_REL = 1e-6;
 /** Host float64 tridiagonal eigensolver: max |Tz − λz|/‖T‖₁ (seen ~1e-14) and max |ZᵀZ − I| (clusters within 1e-7·‖T‖ re-orthogonalised; seen ≤ 1e-9). */
 export const TRIEIG_RESIDUAL = 1e-12;
 export const TRIEIG_ORTHO = 1e-8;
+/** EDM loss at initialisation vs float64 (F ≈ 1e-5-scale from init_zero is ignored by the reference). */
+export const EDM_LOSS_REL = 1e-3;

@@ -3,7 +3,7 @@
 import {
   axpby as axpbyKernel, mul as mulKernel, map, reduceRows, broadcastMul, broadcastAdd, copyChannels, expand, sumOuter, fillValue, softmaxRows,
   silu as siluKernel, dropout as dropoutKernel, groupNorm as groupNormKernel, downsample2x, upsample2x, downsampledSize, upsampledSize, window2d,
-  gemm, im2col, convOutSize, type ResampleFilter,
+  gemm, im2col, convOutSize, maxConvSamples, type ResampleFilter,
 } from '@gausslens/kernels';
 import { Tensor, empty, record, numel, submitOps, type Shape } from './tensor.ts';
 
@@ -322,7 +322,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, pad: number): Ten
   const out = empty(gpu, [N, O, OH, OW], 'conv2d');
   const ck = C * k * k;
   const opix = OH * OW;
-  const chunk = convChunk(ck * opix, N);
+  const chunk = Math.min(convChunk(ck * opix, N), maxConvSamples(gpu, { channels: C, kernel: k }));
   const cols = gpu.alloc(chunk * ck * opix, 'conv2d-cols');
   const shape = { batch: N, channels: C, height: H, width: W, kernel: k, pad };
   for (let n0 = 0; n0 < N; n0 += chunk) {

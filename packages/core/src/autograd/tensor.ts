@@ -198,14 +198,21 @@ export function scoped<T extends Tensor | readonly Tensor[]>(fn: () => T): T {
 }
 
 /**
- * Submits what is recorded so far. Every op calls it before its dispatches (and multi-dispatch
- * loops once an iteration), so no submission reaches the runtime's automatic flush at 64
- * dispatches: that flush hands the uniform arena the triggering dispatch still reads to the next
- * batch, which overwrites its Params (device.ts; reproduced in test/core/autograd.test.ts).
+ * Called before an op's dispatches (`cost` = at most how many it records, and once an iteration in
+ * multi-dispatch loops): submits the recorded work every ~40 dispatches, so the GPU starts on it
+ * while recording goes on (measured on llvmpipe: ~40 % less time a dispatch than one submit at the
+ * end). Until e3c43bb it also kept batches under the runtime's automatic submit at 64 dispatches,
+ * which corrupted the Params of the dispatch that triggered it.
  */
-export function submitOps(gpu: Gpu): void {
-  gpu.flush();
+export function submitOps(gpu: Gpu, cost = 6): void {
+  if (pendingDispatches + cost > SUBMIT_AT) {
+    gpu.flush();
+    pendingDispatches = 0;
+  }
+  pendingDispatches += cost;
 }
+const SUBMIT_AT = 40;
+let pendingDispatches = 0;
 
 /** A new tensor with uninitialised contents, owned by the recording tape if any. */
 export function empty(gpu: Gpu, shape: Shape, label = 'tensor'): Tensor {
