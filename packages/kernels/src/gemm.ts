@@ -1,14 +1,22 @@
 // GEMM family (shaders/gemm.wgsl, shaders/gemm_subgroup.wgsl). Reference: gemm.ref.ts.
 // C = alpha·op(A)·op(B) + beta·C (+ bias), row-major, batched with element strides (stride 0 broadcasts).
 //
-// Paths, chosen per call:
+// Paths, chosen per call (GemmOptions.path forces one):
 //   gemv      m = 1 or n = 1: one pass over the matrix operand, 4–8 outputs a thread (gemv_axpy / gemv_dot).
-//   subgroup  software adapters with a fixed subgroup size of 8 or 16 (lavapipe): gemm_subgroup.wgsl.
-//   tiled     everything else: workgroup-memory tiles with an 8×8 register tile a thread (gemm.wgsl `tiled`).
-// Split-K: when the output has too few tiles to occupy the device and K is long, slices of K are summed into a
-// pooled partial buffer and `reduce_splits` applies alpha, beta and bias (deterministic, no atomics).
-// Panels: operands over maxStorageBufferBindingSize are bound in pieces: row panels of A (A not transposed),
-// column panels of B (B transposed), and the matching C panels; other layouts of an over-limit operand throw.
+//   subgroup  software adapters with a fixed subgroup size of 8 or 16 (lavapipe): gemm_subgroup.wgsl. There a
+//             lane's load is a scalar loop, and broadcasting A through the subgroup runs ~4× the tiled kernel.
+//   tiled     everything else: workgroup-memory tiles with an 8×8 register tile a thread (gemm.wgsl `tiled`),
+//             TX×TY×BK chosen from the device limits (tiledConfig).
+// Split-K: when the output has too few workgroups to occupy the device and K is long, slices of K are summed
+// into a pooled partial buffer and `reduce_splits` applies alpha, beta and bias (deterministic, no atomics).
+// Panels: every binding is a panel { buffer, offset rounded down to 64 elements, length } with the remainder
+// passed as an offset param, so no alignment is asked of callers. When an operand is over the binding limit
+// (maxStorageBufferBindingSize, 128 MiB on lavapipe) the call is split into dispatches over:
+//   batch items (when the batch as a whole does not fit),
+//   row panels of A and C (A not transposed: A's rows are contiguous), and
+//   column panels of B and C (B transposed: op(B)'s columns are B's contiguous rows).
+// A transposed A, or a non-transposed B, over the limit throws a RangeError naming the layout to use, as does a
+// single row of A, B or C over the limit.
 import type { Gpu } from './device.ts';
 import { GpuBuffer } from './buffers.ts';
 import { defineKernel, type BindingValue } from './kernel.ts';
