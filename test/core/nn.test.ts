@@ -1,7 +1,8 @@
 import { describe, it, beforeAll, expect } from 'vitest';
 import { getDevice, type Gpu } from '@gausslens/kernels';
 import * as ag from '../../packages/core/src/autograd/index.ts';
-import { SongUNet, UNET_FLAVOURS, unetParamCount, EVAL_CONTEXT, type UNetConfig, type ForwardContext } from '../../packages/core/src/nn/index.ts';
+import { SongUNet, UNET_FLAVOURS, unetParamCount, EVAL_CONTEXT, Conv2d, ParamSet, type UNetConfig, type ForwardContext } from '../../packages/core/src/nn/index.ts';
+import { gradcheck } from './gradcheck.ts';
 import { NETWORK_DIRECTIONAL_REL } from '../support/tolerances.ts';
 
 let gpu: Gpu;
@@ -35,6 +36,60 @@ describe('SongUNet parameter counts', () => {
       expect(unetParamCount({ ...cfg, augmentDim: 9 })).toBe(augmented);
       expect(rounded(augmented)).toBe(paper);
     });
+  }
+});
+
+/**
+ * NVlabs/edm Conv2d(kernel=3, down=True, fused_resample=True) in float64, as torch computes it:
+ * conv2d(x, w, padding = 1 + f_pad), then the depthwise stride-2 filter f⊗f/(Σf)² without padding, + b.
+ */
+function fusedDownRef(x: Float64Array, w: Float64Array, b: Float64Array, N: number, C: number, H: number, O: number, f: number[]): Float64Array {
+  const pad = 1 + ((f.length - 1) >> 1); // EDM: w_pad + f_pad
+  const P = H + 2 * pad - 2; // conv output side
+  const y = new Float64Array(N * O * P * P);
+  for (let n = 0; n < N; n++)
+    for (let o = 0; o < O; o++)
+      for (let i = 0; i < P; i++)
+        for (let j = 0; j < P; j++) {
+          let acc = 0;
+          for (let c = 0; c < C; c++)
+            for (let ky = 0; ky < 3; ky++)
+              for (let kx = 0; kx < 3; kx++) {
+                const [sy, sx] = [i + ky - pad, j + kx - pad];
+                if (sy >= 0 && sx >= 0 && sy < H && sx < H) acc += w[((o * C + c) * 3 + ky) * 3 + kx] * x[((n * C + c) * H + sy) * H + sx];
+              }
+          y[((n * O + o) * P + i) * P + j] = acc;
+        }
+  const s = f.reduce((a, v) => a + v, 0);
+  const Q = (P - f.length) / 2 + 1;
+  const out = new Float64Array(N * O * Q * Q);
+  for (let n = 0; n < N; n++)
+    for (let o = 0; o < O; o++)
+      for (let i = 0; i < Q; i++)
+        for (let j = 0; j < Q; j++) {
+          let acc = 0;
+          for (let a = 0; a < f.length; a++) for (let c = 0; c < f.length; c++) acc += ((f[a] * f[c]) / (s * s)) * y[((n * O + o) * P + 2 * i + a) * P + 2 * j + c];
+          out[((n * O + o) * Q + i) * Q + j] = acc + b[o];
+        }
+  return out;
+}
+
+describe('EDM Conv2d with fused down-sampling (NCSN++ residual path)', () => {
+  for (const f of [[1, 3, 3, 1], [1, 1]]) {
+    it(`equals conv(pad 1 + f_pad) → filter without padding, filter [${f}]; gradients`, async () => {
+      const [N, C, H, O] = [2, 2, 6, 3];
+      const conv = new Conv2d(new ParamSet(), C, O, 3, { down: true, resampleFilter: f, fusedResample: true });
+      await gradcheck(gpu, {
+        name: `fused down ${f}`,
+        inputs: [{ shape: [N, C, H, H] }, { shape: [O, C, 3, 3] }, { shape: [O] }],
+        forward: ([x, w, b]) => {
+          conv.weight!.tensor = w;
+          conv.bias!.tensor = b;
+          return conv.forward(x);
+        },
+        reference: ([x, w, b]) => fusedDownRef(x, w, b, N, C, H, O, f),
+      });
+    }, 600_000);
   }
 });
 

@@ -71,14 +71,17 @@ export class Conv2d {
       const k = this.kernel;
       if (this.opts.fusedResample && this.opts.down && w) {
         // EDM: conv2d(x, w, padding = k//2 + f_pad), then the stride-2 filter without padding.
-        // The filter kernel pads by f_pad itself, so convolve with one more pixel of padding (a
-        // zero ring) and crop the filtered result by one: the same values.
+        // The filter kernel pads by f_pad itself: convolve with q = 2⌈f_pad/2⌉ − f_pad more pixels of
+        // padding (a zero ring) and keep outputs [t, t + Q), t = ⌈f_pad/2⌉ — the same values.
         const fPad = (this.filter.length - 1) >> 1;
-        const y = op.conv2d(x, w, null, (k >> 1) + fPad + 1);
-        const f = op.downsample(y, this.filter);
-        const [, , H, W] = f.shape;
-        const cropped = op.window(f, H - 2, W - 2, 1, 1);
-        return b ? op.addBroadcast(cropped, b, cropped.shape[2] * cropped.shape[3]) : cropped;
+        const t = Math.ceil(fPad / 2);
+        const q = 2 * t - fPad;
+        const [, , H, W] = x.shape;
+        const pad = (k >> 1) + fPad;
+        const valid = (n: number): number => Math.floor((n + 2 * pad - k + 1 - this.filter.length) / 2) + 1;
+        let y = op.downsample(op.conv2d(x, w, null, pad + q), this.filter);
+        if (t > 0 || y.shape[2] !== valid(H) || y.shape[3] !== valid(W)) y = op.window(y, valid(H), valid(W), t, t);
+        return b ? op.addBroadcast(y, b, y.shape[2] * y.shape[3]) : y;
       }
       let h = x;
       if (this.opts.up) h = op.upsample(h, this.filter);
