@@ -20,6 +20,8 @@ override TY: u32 = 16u;          // tiled: threads along m (BM = 8·TY)
 override BK: u32 = 16u;          // tiled: depth of a workgroup tile
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
+override VEC_A: bool = false;    // tiled: A read as vec4 (along k, or with TRANS_A along m); lda, offsets, k_chunk % 4 = 0
+override VEC_B: bool = false;    // tiled: B read as vec4 (along n, or with TRANS_B along k); ldb, offsets, k_chunk % 4 = 0
 override MAT_IS_B: bool = true;  // gemv: the matrix is B (m = 1) or A (n = 1); the vector is the other operand
 override VEC: bool = false;      // gemv: matrix (and, gemv_dot, vector) loads as vec4 through a4/b4 (aligned)
 override GV: u32 = 2u;           // gemv_axpy: vec4 outputs a thread (1 or 2)
@@ -84,29 +86,60 @@ fn tiled(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: 
   let ty = lid3.y;
   var acc: array<vec4<f32>, 16>;  // acc[2r + h]: row r of the 8, columns 4·tx.. (h = 0) or BN/2 + 4·tx.. (h = 1)
   for (var k0 = s.kb; k0 < s.ke; k0 += BK) {
-    // Stage op(A)[i0.., k0..] and op(B)[k0.., j0..] as vec4 groups of 4 rows (A) or 4 columns (B), zero outside.
+    // Stage op(A)[i0.., k0..] and op(B)[k0.., j0..] in vec4 groups, zero outside: groups of 4 rows of op(A) /
+    // columns of op(B) at one k, or (VEC_A without TRANS_A, VEC_B with TRANS_B) 4 k of one row / column.
     for (var g = lid; g < BK * TY * 2u; g += TX * TY) {
+      if (VEC_A && !TRANS_A) {
+        let mm = g / (BK / 4u);
+        let kq = 4u * (g % (BK / 4u));
+        let ig = i0 + mm;
+        var v = a4[(s.oa + min(ig, params.m - 1u) * params.lda + k0 + kq) / 4u];
+        v = select(vec4<f32>(0.0), v, (vec4<u32>(k0 + kq) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(s.ke)) & vec3<bool>(ig < params.m).xxxx);
+        let at = kq * TY * 2u + mm / 4u;
+        let c = mm % 4u;
+        As[at][c] = v.x; As[at + TY * 2u][c] = v.y; As[at + TY * 4u][c] = v.z; As[at + TY * 6u][c] = v.w;
+        continue;
+      }
       var kk: u32; var q: u32;
       if (TRANS_A) { kk = g / (TY * 2u); q = g % (TY * 2u); } else { kk = g % BK; q = g / BK; }
       var v = vec4<f32>(0.0);
       let kg = k0 + kk;
       if (kg < s.ke) {
         let ig = vec4<u32>(i0 + 4u * q) + vec4<u32>(0u, 1u, 2u, 3u);
-        let ic = min(ig, vec4<u32>(params.m - 1u));
-        v = vec4(load_a(s.oa, ic.x, kg), load_a(s.oa, ic.y, kg), load_a(s.oa, ic.z, kg), load_a(s.oa, ic.w, kg));
+        if (VEC_A) {  // TRANS_A: op(A) rows i0 + 4q .. are contiguous in the stored A (m, offsets multiples of 4)
+          v = a4[(s.oa + kg * params.lda + min(i0 + 4u * q, params.m - 1u)) / 4u];
+        } else {
+          let ic = min(ig, vec4<u32>(params.m - 1u));
+          v = vec4(load_a(s.oa, ic.x, kg), load_a(s.oa, ic.y, kg), load_a(s.oa, ic.z, kg), load_a(s.oa, ic.w, kg));
+        }
         v = select(vec4<f32>(0.0), v, ig < vec4<u32>(params.m));
       }
       As[kk * TY * 2u + q] = v;
     }
     for (var g = lid; g < BK * TX * 2u; g += TX * TY) {
+      if (VEC_B && TRANS_B) {
+        let nn = g / (BK / 4u);
+        let kq = 4u * (g % (BK / 4u));
+        let jg = j0 + nn;
+        var v = b4[(s.ob + min(jg, params.n - 1u) * params.ldb + k0 + kq) / 4u];
+        v = select(vec4<f32>(0.0), v, (vec4<u32>(k0 + kq) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(s.ke)) & vec3<bool>(jg < params.n).xxxx);
+        let at = kq * TX * 2u + nn / 4u;
+        let c = nn % 4u;
+        Bs[at][c] = v.x; Bs[at + TX * 2u][c] = v.y; Bs[at + TX * 4u][c] = v.z; Bs[at + TX * 6u][c] = v.w;
+        continue;
+      }
       var kk: u32; var q: u32;
       if (TRANS_B) { kk = g % BK; q = g / BK; } else { kk = g / (TX * 2u); q = g % (TX * 2u); }
       var v = vec4<f32>(0.0);
       let kg = k0 + kk;
       if (kg < s.ke) {
         let jg = vec4<u32>(j0 + 4u * q) + vec4<u32>(0u, 1u, 2u, 3u);
-        let jc = min(jg, vec4<u32>(params.n - 1u));
-        v = vec4(load_b(s.ob, kg, jc.x), load_b(s.ob, kg, jc.y), load_b(s.ob, kg, jc.z), load_b(s.ob, kg, jc.w));
+        if (VEC_B) {  // not TRANS_B: op(B) columns j0 + 4q .. are contiguous (n, offsets multiples of 4)
+          v = b4[(s.ob + kg * params.ldb + min(j0 + 4u * q, params.n - 1u)) / 4u];
+        } else {
+          let jc = min(jg, vec4<u32>(params.n - 1u));
+          v = vec4(load_b(s.ob, kg, jc.x), load_b(s.ob, kg, jc.y), load_b(s.ob, kg, jc.z), load_b(s.ob, kg, jc.w));
+        }
         v = select(vec4<f32>(0.0), v, jg < vec4<u32>(params.n));
       }
       Bs[kk * TX * 2u + q] = v;

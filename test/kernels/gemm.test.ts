@@ -97,12 +97,14 @@ describe('gemm', () => {
     }
   });
 
-  it('odd and aligned shapes: 1×1×1, 1×4096×1, 2×2×3, 64×128×96 (vec4 loads)', async () => {
+  it('odd and aligned shapes: 1×1×1, 1×4096×1, 2×2×3; 64×128×96 and 68×72×40 Aᵀ·Bᵀ (vec4 loads)', async () => {
     await check({ m: 1, n: 1, k: 1 });
     await check({ m: 1, n: 4096, k: 1 });
     await check({ m: 2, n: 2, k: 3, transA: true });
     await check({ m: 64, n: 128, k: 96 });
     await check({ m: 64, n: 128, k: 96 }, { path: 'tiled' });
+    await check({ m: 68, n: 72, k: 40, transA: true, transB: true, batch: 2 });
+    await check({ m: 68, n: 72, k: 40, transA: true, transB: true, batch: 2 }, { path: 'tiled' });
   });
 
   it('batched with broadcast operands (stride 0), alpha and beta ≠ 0, bias on both axes', async () => {

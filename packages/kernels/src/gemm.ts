@@ -68,9 +68,9 @@ const tiledKernel = defineKernel({
   name: 'gemm_tiled',
   file: 'gemm',
   entry: 'tiled',
-  bindings: { a: 'read', b: 'read', out: 'read_write', bias: 'read' },
+  bindings: { a: 'read', b: 'read', out: 'read_write', bias: 'read', a4: 'read', b4: 'read' },
   params: PARAMS,
-  overrides: { TX: 16, TY: 16, BK: 16, TRANS_A: 0, TRANS_B: 0 },
+  overrides: { TX: 16, TY: 16, BK: 16, TRANS_A: 0, TRANS_B: 0, VEC_A: 0, VEC_B: 0 },
   workgroupSize: (o) => [o.TX, o.TY, 1],
 });
 
@@ -409,9 +409,12 @@ function makeLaunch(gpu: Gpu, p: Problem, path: GemmPath, sg: number, rm: number
     };
   }
   const cfg = tiledConfig(gpu.limits);
+  const vecA = aligned(relA, p.lda, batched ? p.sA : 0); // along k, or along m when A is transposed
+  const vecB = aligned(relB, p.ldb, batched ? p.sB : 0); // along n, or along k when B is transposed
   return {
     grid: (m, n) => [Math.ceil(n / (8 * cfg.TX)), Math.ceil(m / (8 * cfg.TY))],
     kAlign: cfg.BK,
-    run: ({ a, b, out, bias }, params, workgroups) => tiledKernel.run(gpu, { bind: { a, b, out, bias }, params, workgroups, overrides: { ...cfg, TRANS_A: p.transA ? 1 : 0, TRANS_B: p.transB ? 1 : 0 } }),
+    run: (bind, params, workgroups) =>
+      tiledKernel.run(gpu, { bind, params, workgroups, overrides: { ...cfg, TRANS_A: p.transA ? 1 : 0, TRANS_B: p.transB ? 1 : 0, VEC_A: vecA ? 1 : 0, VEC_B: vecB ? 1 : 0 } }),
   };
 }
