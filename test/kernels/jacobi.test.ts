@@ -257,7 +257,8 @@ describe('tridiagonalisation pieces', () => {
     return { d, e };
   }
 
-  for (const n of [2, 3, 5, 33]) {
+  // T's entries are forward-unstable (seen 1e-3 at n = 33, 2e-3 at 257): compared only while tiny.
+  for (const n of [2, 3, 5]) {
     it(`GPU Householder n = ${n}: d and |e| vs float64`, async () => {
       const a = randomSymmetric(n);
       const { d, e } = await gpuTridiagonal(a, n);
@@ -267,13 +268,14 @@ describe('tridiagonalisation pieces', () => {
     });
   }
 
-  it('GPU Householder n = 130: the eigenvalues of T are those of A', async () => {
-    const n = 130;
-    const a = randomSymmetric(n);
-    const { d, e } = await gpuTridiagonal(a, n);
-    const got = tridiagonalValues(d, e, n).values.sort().reverse();
-    expect(relError(got, eighRef(a, n).values), 'eig(T) vs eig(A)').toBeLessThan(TRIDIAG_VALUES_REL);
-  });
+  for (const n of [17, 130]) {
+    it(`GPU Householder n = ${n}: the eigenvalues of T are those of A`, async () => {
+      const a = randomSymmetric(n);
+      const { d, e } = await gpuTridiagonal(a, n);
+      const got = tridiagonalValues(d, e, n).values.sort().reverse();
+      expect(relError(got, eighRef(a, n).values), 'eig(T) vs eig(A)').toBeLessThan(TRIDIAG_VALUES_REL);
+    });
+  }
 
   /** max |Tz − λz|/‖T‖₁ and max |ZZᵀ − I| of the host solver's rows. */
   function checkTridiagonal(d: Float64Array, e: Float64Array, n: number): Float64Array {

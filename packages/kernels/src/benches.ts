@@ -13,3 +13,5 @@ import { gemmBenches } from './gemm.bench.ts';
 allBenches.push(...gemmBenches);
 import { covarianceBenches } from './covariance.bench.ts';
 allBenches.push(...covarianceBenches);
+import { jacobiBenches } from './jacobi.bench.ts';
+allBenches.push(...jacobiBenches);

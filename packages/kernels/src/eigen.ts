@@ -141,7 +141,7 @@ async function eighJacobi(gpu: Gpu, a: GpuBuffer, n: number, opts: EighOptions):
   const q = gpu.alloc(jacobiTiles(L), 'eigh-q');
   const meas = gpu.alloc(L.npad, 'eigh-meas');
   const scalar = gpu.alloc(1, 'eigh-scalar');
-  padMatrix(gpu, a, n, n, A, L.npad, true);
+  padMatrix(gpu, a, n, n, A, L.npad, true, L.npad); // all npad rows: pooled buffers hold stale data
   setIdentity(gpu, V, L.npad);
   reduce(gpu, 'sumsq', A, scalar, L.npad * L.npad);
   const fro = Math.sqrt(await readScalar(gpu, scalar));
@@ -284,76 +284,216 @@ export async function svd(gpu: Gpu, a: GpuBuffer, m: number, n: number, opts: Sv
 }
 
 // ---- tridiagonal method ----------------------------------------------------------------------------
+// Three phases: (A) GPU, no waiting: (A + Aᵀ)/2 zero-padded to n4 = ⌈n/4⌉·4, ‖A‖², Householder
+// tridiagonalisation, reflectors and T packed for one read-back; (B) host: T = Z·Λ·Zᵀ in float64 and
+// the compact-WY factors of Q; (C) GPU, no waiting: V = Q·Z by GEMMs, the outputs and the residual.
+// Everything is padded to multiples of 4 and blocks hold exactly WY_BLOCK reflectors (zero-padded), so
+// the GEMMs of every block and the residual use one gemm pipeline (plus pad, reduce, tri_next,
+// tri_fused, gather_cols: 7 pipelines for eigh).
 
 /** Reflectors a compact-WY block of the back-transformation V = Q·Z. */
-const WY_BLOCK = 32;
+const WY_BLOCK = 64;
 
-async function eighTridiagonal(gpu: Gpu, a: GpuBuffer, n: number, opts: EighOptions): Promise<EighResult> {
-  if (n * n * 4 > gpu.limits.maxStorageBufferBindingSize) throw new RangeError(`eigh: the ${n}×${n} matrix is over this device's maxStorageBufferBindingSize; use eighTopK or a smaller problem`);
+/** GPU state between the phases of one tridiagonal eigh. */
+export interface EighTridiagonalStage {
+  n: number;
+  n4: number;
+  hvLen: number; // elements of the reflector rows in `packed` (a multiple of 64)
+  s4: GpuBuffer; // (A + Aᵀ)/2, n4×n4 zero-padded (kept for the residual)
+  packed: GpuBuffer; // n4×n4 reflector rows u_k, then d, e, τ (3·n4): the one read-back
+  norms: GpuBuffer; // [‖A‖_F², ‖AV − VΛ‖_F²]
+}
+
+/** Host results of phase B. */
+export interface EighTridiagonalSolve {
+  values: Float32Array; // descending
+  z4: Float32Array; // n4×n4: column c is T's eigenvector of values[c] (zero-padded)
+  yt: Float32Array; // per block: Yᵀ (WY_BLOCK × ms), packed at blocks[b].at
+  m: Float32Array; // per block: M = Y·T (ms × WY_BLOCK), packed at blocks[b].at
+  blocks: { r0: number; at: number }[]; // block b acts on rows r0 … n4−1 (ms = n4 − r0)
+  ok: boolean; // QL converged for every eigenvalue
+}
+
+/** Phase A: records the reduction of the n×n A (only (A + Aᵀ)/2 is used) to tridiagonal form. */
+export function eighTridiagonalRecord(gpu: Gpu, a: GpuBuffer, n: number): EighTridiagonalStage {
+  if (n < 2) throw new RangeError(`eigh: the tridiagonal method needs n ≥ 2 (got ${n})`);
+  const n4 = Math.ceil(n / 4) * 4;
+  if (n4 * n4 * 4 > gpu.limits.maxStorageBufferBindingSize) throw new RangeError(`eigh: the ${n}×${n} matrix (padded ${n4}×${n4}) is over this device's maxStorageBufferBindingSize; use eighTopK or a smaller problem`);
   if (a.length < n * n) throw new RangeError(`eigh: '${a.label}' holds ${a.length} elements, fewer than n² = ${n * n}`);
-  const t0 = performance.now();
-  const ld = Math.ceil(n / 4) * 4;
-  const hvLen = Math.ceil((n * ld) / 64) * 64;
-  const S = gpu.alloc(n * n, 'eigh-sym'); // (A + Aᵀ)/2, kept for the residual
-  const W = gpu.alloc(n * ld, 'eigh-work');
-  const hvTri = gpu.alloc(hvLen + 3 * ld, 'eigh-reflectors'); // u_k rows, then d, e, τ (one read-back)
-  const tri = gpu.alloc(3 * ld, 'eigh-tri');
-  const pv = gpu.alloc(ld, 'eigh-p');
-  const wv = gpu.alloc(ld, 'eigh-w');
-  const scal = gpu.alloc(2, 'eigh-norms');
-  padMatrix(gpu, a, n, n, S, n, true);
-  padMatrix(gpu, S, n, n, W, ld);
-  reduce(gpu, 'sumsq', S, scal, n * n);
-  tridiagonalize(gpu, W, n, ld, { hv: { buffer: hvTri, offset: 0, length: n * ld }, p: pv, w: wv, tri });
-  gpu.copy(tri, hvTri, 3 * ld, 0, hvLen);
-  const host = await gpu.read(hvTri, hvLen + 3 * ld);
-  for (const b of [W, pv, wv, tri, hvTri]) b.release();
+  const hvLen = Math.ceil((n4 * n4) / 64) * 64;
+  const s4 = gpu.alloc(n4 * n4, 'eigh-sym');
+  const w = gpu.alloc(n4 * n4, 'eigh-work');
+  const packed = gpu.alloc(hvLen + 3 * n4, 'eigh-reflectors');
+  const tri = gpu.alloc(3 * n4, 'eigh-tri');
+  const p = gpu.alloc(n4, 'eigh-p');
+  const wv = gpu.alloc(n4, 'eigh-w');
+  const norms = gpu.alloc(2, 'eigh-norms');
+  padMatrix(gpu, a, n, n, s4, n4, true, n4);
+  gpu.copy(s4, w, n4 * n4);
+  reduce(gpu, 'sumsq', s4, norms, n4 * n4);
+  tridiagonalize(gpu, w, n, n4, { hv: { buffer: packed, offset: 0, length: n4 * n4 }, p, w: wv, tri });
+  gpu.copy(tri, packed, 3 * n4, 0, hvLen);
+  for (const b of [w, tri, p, wv]) b.release();
+  return { n, n4, hvLen, s4, packed, norms };
+}
+
+/**
+ * Phase B (host, float64): T's eigendecomposition (values descending, Z's columns in that order) and
+ * the compact-WY blocks of Q = H₀…H_{n−3} from the read-back `host` (layout of stage.packed):
+ * Q_b = I − Y·T_b·Yᵀ (LAPACK dlarft, forward, columnwise), uploaded as Yᵀ and M = Y·T_b. Blocks are
+ * aligned to end at the last reflector; the first is zero-padded to WY_BLOCK columns.
+ */
+export function eighTridiagonalSolve(host: Float32Array, n: number, n4: number, hvLen: number): EighTridiagonalSolve {
   const d = host.subarray(hvLen, hvLen + n);
-  const e = host.subarray(hvLen + ld, hvLen + ld + n - 1);
-  const tau = host.subarray(hvLen + 2 * ld, hvLen + 2 * ld + Math.max(0, n - 2));
-  for (let i = 0; i < n; i++) {
-    if (!Number.isFinite(d[i]) || (i + 1 < n && !Number.isFinite(e[i]))) {
-      for (const b of [S, scal]) b.release();
-      throw new RangeError('eigh: A has non-finite entries');
-    }
-  }
-  // T = Z·Λ·Zᵀ on the host (float64), values descending, Z's columns in that order.
+  const e = host.subarray(hvLen + n4, hvLen + n4 + n - 1);
+  const tau = host.subarray(hvLen + 2 * n4, hvLen + 2 * n4 + n);
+  for (let i = 0; i < n; i++) if (!Number.isFinite(d[i]) || (i + 1 < n && !Number.isFinite(e[i]))) throw new RangeError('eigh: A has non-finite entries');
   const te = tridiagonalEig(d, e, n);
   const values = new Float32Array(n);
-  const z = new Float32Array(n * n);
+  const z4 = new Float32Array(n4 * n4);
   for (let c = 0; c < n; c++) {
     const r = n - 1 - c;
     values[c] = te.values[r];
-    for (let i = 0; i < n; i++) z[i * n + c] = te.vectors[r * n + i];
+    const o = r * n;
+    for (let i = 0; i < n; i++) {
+      // Eigenvector entries decay exponentially along T; below 1e-30 they would be float32 denormals,
+      // which cost lavapipe's GEMM ~5× (seen: 10% of Z at n = 784).
+      const x = te.vectors[o + i];
+      z4[i * n4 + c] = Math.abs(x) < 1e-30 ? 0 : x;
+    }
+  }
+  const nb = WY_BLOCK;
+  const nref = n - 2;
+  const blocks: { r0: number; at: number }[] = [];
+  const starts: number[] = [];
+  for (let k1 = nref; k1 > 0; k1 -= nb) starts.unshift(k1 - nb); // block covers reflectors k0 … k0+nb−1 (k < 0: zero)
+  let total = 0;
+  for (const k0 of starts) {
+    const r0 = Math.floor((Math.max(k0, 0) + 1) / 4) * 4;
+    blocks.push({ r0, at: total });
+    total += Math.ceil(((n4 - r0) * nb) / 64) * 64;
+  }
+  const yt = new Float32Array(total);
+  const m = new Float32Array(total);
+  const g = new Float64Array(nb);
+  const tm = new Float64Array(nb * nb);
+  const yrow = new Float64Array(n4 * nb); // Yᵀ of the block in float64, row t = u_{k0+t}[r0 …]
+  const macc = new Float64Array(n4 * nb);
+  starts.forEach((k0, b) => {
+    const { r0, at } = blocks[b];
+    const ms = n4 - r0;
+    yrow.fill(0, 0, nb * ms);
+    for (let t = 0; t < nb; t++) {
+      const k = k0 + t;
+      if (k < 0) continue;
+      const src = k * n4 + r0;
+      const dst = t * ms;
+      for (let r = k + 1 - r0; r < n - r0; r++) yrow[dst + r] = host[src + r];
+    }
+    tm.fill(0);
+    for (let t = 0; t < nb; t++) {
+      const k = k0 + t;
+      if (k < 0) continue;
+      const tt = tau[k];
+      // g_j = y_jᵀ·y_t (y_t vanishes above row k+1).
+      const lo = k + 1 - r0;
+      const ot = t * ms;
+      for (let j = 0; j < t; j++) {
+        const oj = j * ms;
+        let sacc = 0;
+        for (let r = lo; r < ms; r++) sacc += yrow[oj + r] * yrow[ot + r];
+        g[j] = sacc;
+      }
+      for (let i = 0; i < t; i++) {
+        let sacc = 0;
+        for (let j = i; j < t; j++) sacc += tm[i * nb + j] * g[j];
+        tm[i * nb + t] = -tt * sacc;
+      }
+      tm[t * nb + t] = tt;
+    }
+    for (let i = 0; i < nb * ms; i++) yt[at + i] = yrow[i];
+    // M = Y·T: M[r][c] = Σ_{j ≤ c} Y[r][j]·T[j][c] (accumulated row-major in float64).
+    macc.fill(0, 0, ms * nb);
+    for (let j = 0; j < nb; j++) {
+      const oj = j * ms;
+      const tj = j * nb;
+      for (let r = 0; r < ms; r++) {
+        const y = yrow[oj + r];
+        if (y === 0) continue;
+        const o = r * nb;
+        for (let c = j; c < nb; c++) macc[o + c] += y * tm[tj + c];
+      }
+    }
+    for (let i = 0; i < nb * ms; i++) m[at + i] = macc[i];
+  });
+  return { values, z4, yt, m, blocks, ok: te.ok };
+}
+
+/**
+ * Phase C: V = Q·Z on the GPU (two GEMMs a block, last block first: W = Yᵀ·V₂, V₂ ← V₂ − M·W on
+ * rows r0… of V), U (n×n) and the values into the outputs, and ‖S·V − V·Λ‖_F² into stage.norms[1].
+ * Releases the stage's buffers except `norms`.
+ */
+export function eighTridiagonalFinish(gpu: Gpu, st: EighTridiagonalStage, sol: EighTridiagonalSolve, vectors: GpuBuffer, valuesOut: GpuBuffer): void {
+  const { n, n4 } = st;
+  const nb = WY_BLOCK;
+  const v4 = gpu.upload(sol.z4, 'eigh-v');
+  if (sol.blocks.length) {
+    const ytBuf = gpu.upload(sol.yt, 'eigh-wy-yt');
+    const mBuf = gpu.upload(sol.m, 'eigh-wy-m');
+    const wBuf = gpu.alloc(nb * n4, 'eigh-wy-w');
+    for (let b = sol.blocks.length - 1; b >= 0; b--) {
+      const { r0, at } = sol.blocks[b];
+      const ms = n4 - r0;
+      gemm(gpu, { a: ytBuf, offsetA: at, b: v4, offsetB: r0 * n4, c: wBuf, m: nb, n: n4, k: ms }, { splits: 1 });
+      gemm(gpu, { a: mBuf, offsetA: at, b: wBuf, c: v4, offsetC: r0 * n4, m: ms, n: n4, k: nb, alpha: -1, beta: 1 }, { splits: 1 });
+      gpu.flush(); // see the flushing note
+    }
+    for (const x of [ytBuf, mBuf, wBuf]) x.release();
+  }
+  const ident = gpu.upload(Uint32Array.from({ length: n4 }, (_, i) => i), 'eigh-perm');
+  const ones = gpu.upload(new Float32Array(n4).fill(1), 'eigh-ones');
+  gatherCols(gpu, v4, n4, n, n, ident, ones, vectors);
+  gpu.write(valuesOut, sol.values);
+  // Residual R = S·V − V·Λ (padded rows and columns are zero).
+  const negValues = new Float32Array(n4);
+  for (let c = 0; c < n; c++) negValues[c] = -sol.values[c];
+  const neg = gpu.upload(negValues, 'eigh-neg-values');
+  const r4 = gpu.alloc(n4 * n4, 'eigh-residual');
+  gatherCols(gpu, v4, n4, n4, n4, ident, neg, r4);
+  gemm(gpu, { a: st.s4, b: v4, c: r4, m: n4, n: n4, k: n4, beta: 1 }, { splits: 1 });
+  const rsq = gpu.alloc(1, 'eigh-residual-norm');
+  reduce(gpu, 'sumsq', r4, rsq, n4 * n4);
+  gpu.copy(rsq, st.norms, 1, 0, 1);
+  gpu.flush();
+  for (const x of [v4, ident, ones, neg, r4, rsq, st.s4, st.packed]) x.release();
+}
+
+async function eighTridiagonal(gpu: Gpu, a: GpuBuffer, n: number, opts: EighOptions): Promise<EighResult> {
+  const t0 = performance.now();
+  const st = eighTridiagonalRecord(gpu, a, n);
+  const host = await gpu.read(st.packed, st.hvLen + 3 * st.n4);
+  let sol: EighTridiagonalSolve;
+  try {
+    sol = eighTridiagonalSolve(host, n, st.n4, st.hvLen);
+  } catch (err) {
+    for (const x of [st.s4, st.packed, st.norms]) x.release();
+    throw err;
   }
   const vectors = output(gpu, opts.out?.vectors, n * n, 'eigh-vectors');
-  gpu.write(vectors, z);
-  backTransform(gpu, host, ld, tau, n, vectors);
-  gpu.flush();
-  // Residual R = S·V − V·Λ.
-  const R = gpu.alloc(n * n, 'eigh-residual');
-  const ident = gpu.upload(Uint32Array.from({ length: n }, (_, i) => i), 'eigh-perm');
-  const negValues = gpu.upload(values.map((v) => -v), 'eigh-neg-values');
-  gatherCols(gpu, vectors, n, n, n, ident, negValues, R);
-  gemm(gpu, { a: S, b: vectors, c: R, m: n, n, k: n, beta: 1 });
-  const rsq = gpu.alloc(1, 'eigh-residual-norm');
-  reduce(gpu, 'sumsq', R, rsq, n * n);
-  gpu.copy(rsq, scal, 1, 0, 1);
-  const norms = await gpu.read(scal, 2);
-  rsq.release();
   const valuesBuffer = output(gpu, opts.out?.values, n, 'eigh-values');
-  gpu.write(valuesBuffer, values);
-  for (const b of [S, scal, R, ident, negValues]) b.release();
-  await gpu.sync();
+  eighTridiagonalFinish(gpu, st, sol, vectors, valuesBuffer);
+  const norms = await gpu.read(st.norms, 2);
+  st.norms.release();
   const fro = Math.sqrt(norms[0]);
   return {
     n,
-    values,
+    values: sol.values,
     valuesBuffer,
     vectors,
     sweeps: 0,
     offNorm: fro > 0 ? Math.sqrt(norms[1]) / fro : 0,
-    converged: te.ok,
+    converged: sol.ok,
     ms: performance.now() - t0,
     method: 'tridiagonal',
     release() {
@@ -363,79 +503,22 @@ async function eighTridiagonal(gpu: Gpu, a: GpuBuffer, n: number, opts: EighOpti
   };
 }
 
-/**
- * V ← Q·V for Q = H₀H₁…H_{n−3} (reflectors u_k in the rows of hv, leading dimension ld), in blocks of
- * WY_BLOCK: Q_b = I − Y·T·Yᵀ (LAPACK dlarft, forward, columnwise; Y and T formed on the host in
- * float64, M = Y·T uploaded), applied last block first with two GEMMs on rows k0+1.. of V:
- * W = Yᵀ·V₂, V₂ ← V₂ − M·W.
- */
-function backTransform(gpu: Gpu, hv: Float32Array, ld: number, tau: ArrayLike<number>, n: number, v: GpuBuffer): void {
-  const nref = n - 2;
-  if (nref <= 0) return;
-  const blocks: { k0: number; nb: number; at: number }[] = [];
-  let total = 0;
-  for (let k0 = 0; k0 < nref; k0 += WY_BLOCK) {
-    const nb = Math.min(WY_BLOCK, nref - k0);
-    blocks.push({ k0, nb, at: total });
-    total += Math.ceil(((n - k0 - 1) * nb) / 64) * 64;
-  }
-  const yAll = new Float32Array(total);
-  const mAll = new Float32Array(total);
-  for (const { k0, nb, at } of blocks) {
-    const ms = n - k0 - 1; // rows k0+1 … n−1
-    // Y (ms × nb): column t is u_{k0+t} restricted to rows k0+1…: zero above row t, 1 at row t.
-    const y = new Float64Array(ms * nb);
-    for (let t = 0; t < nb; t++) {
-      const row = (k0 + t) * ld + k0 + 1;
-      y[t * nb + t] = 1;
-      for (let r = t + 1; r < ms; r++) y[r * nb + t] = hv[row + r];
-    }
-    // T (nb × nb upper): T[t][t] = τ_t, T[0:t, t] = −τ_t·T[0:t, 0:t]·(Y[:, 0:t]ᵀ·y_t).
-    const g = new Float64Array(nb);
-    const tm = new Float64Array(nb * nb);
-    for (let t = 0; t < nb; t++) {
-      const tt = tau[k0 + t];
-      g.fill(0);
-      for (let r = t; r < ms; r++) {
-        const yrt = y[r * nb + t];
-        if (yrt === 0) continue;
-        const o = r * nb;
-        for (let j = 0; j < t; j++) g[j] += y[o + j] * yrt;
-      }
-      for (let i = 0; i < t; i++) {
-        let sacc = 0;
-        for (let j = i; j < t; j++) sacc += tm[i * nb + j] * g[j];
-        tm[i * nb + t] = -tt * sacc;
-      }
-      tm[t * nb + t] = tt;
-    }
-    // M = Y·T.
-    for (let r = 0; r < ms; r++) {
-      const o = r * nb;
-      for (let c = 0; c < nb; c++) {
-        let sacc = 0;
-        for (let j = 0; j <= c; j++) sacc += y[o + j] * tm[j * nb + c];
-        mAll[at + o + c] = sacc;
-        yAll[at + o + c] = y[o + c];
-      }
-    }
-  }
-  const yBuf = gpu.upload(yAll, 'eigh-wy-y');
-  const mBuf = gpu.upload(mAll, 'eigh-wy-m');
-  const wBuf = gpu.alloc(WY_BLOCK * n, 'eigh-wy-w');
-  for (let b = blocks.length - 1; b >= 0; b--) {
-    const { k0, nb, at } = blocks[b];
-    const ms = n - k0 - 1;
-    gemm(gpu, { a: yBuf, offsetA: at, transA: true, b: v, offsetB: (k0 + 1) * n, c: wBuf, m: nb, n, k: ms });
-    gemm(gpu, { a: mBuf, offsetA: at, b: wBuf, c: v, offsetC: (k0 + 1) * n, m: ms, n, k: nb, alpha: -1, beta: 1 });
-    gpu.flush(); // see the flushing note
-  }
-  for (const b of [yBuf, mBuf, wBuf]) b.release();
-}
-
 // ---- host tridiagonal eigensolver (float64) -----------------------------------------------------
 
 const EPS64 = 2 ** -52;
+
+/** √(x² + y²) without overflow (Math.hypot is several times slower in V8). */
+function hypot(x: number, y: number): number {
+  const ax = Math.abs(x);
+  const ay = Math.abs(y);
+  const m = ax > ay ? ax : ay;
+  if (m > 1e150 || (m < 1e-150 && m > 0)) {
+    const u = ax / m;
+    const v = ay / m;
+    return m * Math.sqrt(u * u + v * v);
+  }
+  return Math.sqrt(ax * ax + ay * ay);
+}
 
 /** Eigenvalues of the symmetric tridiagonal (d: n, e: n − 1) by implicit QL (EISPACK tql1). */
 export function tridiagonalValues(dIn: ArrayLike<number>, eIn: ArrayLike<number>, n: number): { values: Float64Array; ok: boolean } {
@@ -458,7 +541,7 @@ export function tridiagonalValues(dIn: ArrayLike<number>, eIn: ArrayLike<number>
         }
         let g = d[l];
         let p = (d[l + 1] - g) / (2 * e[l]);
-        let r = Math.hypot(p, 1);
+        let r = hypot(p, 1);
         if (p < 0) r = -r;
         d[l] = e[l] / (p + r);
         d[l + 1] = e[l] * (p + r);
@@ -479,7 +562,7 @@ export function tridiagonalValues(dIn: ArrayLike<number>, eIn: ArrayLike<number>
           s2 = s;
           g = c * e[i];
           h = c * p;
-          r = Math.hypot(p, e[i]);
+          r = hypot(p, e[i]);
           e[i + 1] = s * r;
           s = e[i] / r;
           c = p / r;

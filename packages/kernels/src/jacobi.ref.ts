@@ -146,13 +146,16 @@ export function eighTopKRef(a: ArrayLike<number>, n: number, k: number): EighRef
 
 /**
  * Householder tridiagonalisation of the symmetric n×n a (uses (a + aᵀ)/2), float64, with the GPU's
- * conventions (LAPACK dlarfg: β = −sign(x₀)·‖x‖): T has diagonal d (n) and off-diagonal e (n − 1).
+ * conventions (LAPACK dlarfg: β = −sign(x₀)·‖x‖): T has diagonal d (n) and off-diagonal e (n − 1);
+ * T = QᵀAQ with Q = H₀…H_{n−3}, Hₖ = I − τₖuₖuₖᵀ, uₖ = row k of u (n×n: 0 up to k, 1 at k+1).
  */
-export function tridiagonalizeRef(a: ArrayLike<number>, n: number): { d: Float64Array; e: Float64Array } {
+export function tridiagonalizeRef(a: ArrayLike<number>, n: number): { d: Float64Array; e: Float64Array; tau: Float64Array; u: Float64Array } {
   const A = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) A[i * n + j] = 0.5 * (a[i * n + j] + a[j * n + i]);
   const d = new Float64Array(n);
   const e = new Float64Array(Math.max(0, n - 1));
+  const tau = new Float64Array(n);
+  const us = new Float64Array(n * n);
   const u = new Float64Array(n);
   const p = new Float64Array(n);
   for (let k = 0; k + 1 < n; k++) {
@@ -161,27 +164,29 @@ export function tridiagonalizeRef(a: ArrayLike<number>, n: number): { d: Float64
     let ss = 0;
     for (let j = j0 + 1; j < n; j++) ss += A[k * n + j] ** 2;
     d[k] = A[k * n + k];
+    us[k * n + j0] = 1;
     if (ss === 0) {
       e[k] = alpha;
       continue;
     }
     const beta = -(alpha >= 0 ? 1 : -1) * Math.sqrt(alpha * alpha + ss);
-    const tau = (beta - alpha) / beta;
+    const t = (beta - alpha) / beta;
+    tau[k] = t;
     e[k] = beta;
     u.fill(0);
     u[j0] = 1;
-    for (let j = j0 + 1; j < n; j++) u[j] = A[k * n + j] / (alpha - beta);
+    for (let j = j0 + 1; j < n; j++) u[j] = us[k * n + j] = A[k * n + j] / (alpha - beta);
     // p = τ·A₂₂·u, w = p − (τ/2)(pᵀu)·u, A₂₂ ← A₂₂ − u·wᵀ − w·uᵀ.
     let pu = 0;
     for (let i = j0; i < n; i++) {
       let s = 0;
       for (let j = j0; j < n; j++) s += A[i * n + j] * u[j];
-      p[i] = tau * s;
+      p[i] = t * s;
       pu += p[i] * u[i];
     }
-    for (let i = j0; i < n; i++) p[i] -= 0.5 * tau * pu * u[i];
+    for (let i = j0; i < n; i++) p[i] -= 0.5 * t * pu * u[i];
     for (let i = j0; i < n; i++) for (let j = j0; j < n; j++) A[i * n + j] -= u[i] * p[j] + p[i] * u[j];
   }
   d[n - 1] = A[(n - 1) * n + n - 1];
-  return { d, e };
+  return { d, e, tau, u: us };
 }
