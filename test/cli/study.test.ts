@@ -83,12 +83,17 @@ describe('gausslens denoise', () => {
 });
 
 describe('gausslens sample', () => {
-  it('D_M at the smallest σ replays training images (GL ≈ 0); D_G does not', () => {
+  it('D_M at the smallest σ replays training images (GL ≈ 0); D_G does not', async () => {
     const common = ['--data', 'mnist:200', '--count', '6', '--seed', '3', '--cache', join(dir, 'cache')];
     const m = runCli(['sample', ...common, '--denoiser', 'multi-delta', '--output', join(dir, 'm.npy'), '--grid', join(dir, 'm.png')]);
     expect(m.code, m.stderr).toBe(0);
-    const g = runCli(['sample', ...common, '--denoiser', 'gaussian', '--sampler', 'closed-form', '--output', join(dir, 'g.npy'), '--grid', join(dir, 'g.png')]);
+    const g = runCli(['sample', ...common, '--denoiser', 'gaussian', '--sampler', 'closed-form', '--output', join(dir, 'g.npy'), '--grid', join(dir, 'g.png'), '--trajectory', join(dir, 'g-traj.npy')]);
     expect(g.code, g.stderr).toBe(0);
+    // The saved trajectory: 11 iterates of the 10-step schedule, x_T first, the samples last.
+    const traj = await readNpy(join(dir, 'g-traj.npy'));
+    const x0 = await readNpy(join(dir, 'g.npy'));
+    expect(traj.shape).toEqual([11, 6, 1, 28, 28]);
+    expect(Array.from(traj.data.subarray(10 * 6 * 784))).toEqual(Array.from(x0.data));
     const glM = JSON.parse(m.stdout.trim().split('\n').pop()!).gl;
     const glG = JSON.parse(g.stdout.trim().split('\n').pop()!).gl;
     expect(glM).toBeLessThan(0.05);

@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { dirname } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { getDevice, randomNormal, type Gpu, type GpuBuffer } from '@gausslens/kernels';
-import { loadDataset, openDenoiser, readNpy, writeNpy, writeImageGrid, sampleOde, generalisation, GaussianDenoiser, DENOISER_FORMS, SCHEDULE_DEFAULTS, type Dataset, type Denoiser, type NeighbourResult } from '@gausslens/core';
+import { loadDataset, openDenoiser, readNpy, writeNpy, writeImageGrid, sampleOde, generalisation, GaussianDenoiser, edmSigmas, DENOISER_FORMS, SCHEDULE_DEFAULTS, type Dataset, type Denoiser, type NeighbourResult } from '@gausslens/core';
 import { phase, progress } from '../util/progress.ts';
 import { numberFlag } from '../util/run.ts';
 import { batchOf } from './denoise.ts';
@@ -22,6 +22,7 @@ export interface SampleConfig {
   sigmaMax: number; // starting noise level
   output: string; // samples .npy (count×C×H×W)
   grid: string | null; // PNG: each sample beside its nearest training image
+  trajectory: string | null; // .npy of every iterate, (steps+1)×count×d, x_T first
   cache: string; // where Gaussian structures are kept
 }
 
@@ -41,19 +42,34 @@ export async function startingNoise(gpu: Gpu, cfg: Pick<SampleConfig, 'noise' | 
   return { xT, count: cfg.count };
 }
 
-/** Runs a sampler from x_T; returns the samples on the host. */
-export async function generate(gpu: Gpu, denoiser: Denoiser, sampler: SamplerName, xT: GpuBuffer, count: number, steps: number, sigmaMax: number, label = 'sampling'): Promise<Float32Array> {
+/** Runs a sampler from x_T; returns the samples on the host (and every iterate when `trajectory` is given). */
+export async function generate(gpu: Gpu, denoiser: Denoiser, sampler: SamplerName, xT: GpuBuffer, count: number, steps: number, sigmaMax: number, label = 'sampling', trajectory?: Float32Array[]): Promise<Float32Array> {
   const d = denoiser.d;
   if (sampler === 'closed-form') {
     if (!(denoiser instanceof GaussianDenoiser)) throw new Error('--sampler closed-form is the exact trajectory of the Gaussian denoiser: use it with --denoiser gaussian');
     const out = gpu.alloc(count * d, 'closed-form');
-    denoiser.trajectory(gpu, xT, count, sigmaMax, 0, out);
+    // The exact solution at each σ of the same schedule the step samplers use (eq 7).
+    for (const sigma of trajectory ? edmSigmas({ steps, sigmaMax }) : [0]) {
+      denoiser.trajectory(gpu, xT, count, sigmaMax, sigma, out);
+      if (trajectory) trajectory.push(await gpu.read(out, count * d));
+    }
     const x = await gpu.read(out, count * d);
     out.release();
     return x;
   }
   const bar = progress(label, steps, 'steps');
-  const x0 = await sampleOde(gpu, denoiser, xT, count, { sampler, steps, sigmaMax, onStep: async (s) => { if (s.i > 0) { await gpu.sync(); bar.tick(1, { sigma: s.sigma.toPrecision(3) }); } } });
+  const x0 = await sampleOde(gpu, denoiser, xT, count, {
+    sampler,
+    steps,
+    sigmaMax,
+    onStep: async (s) => {
+      if (trajectory) trajectory.push(await gpu.read(s.x, count * d));
+      if (s.i > 0) {
+        await gpu.sync();
+        bar.tick(1, { sigma: s.sigma.toPrecision(3) });
+      }
+    },
+  });
   bar.stop();
   const x = await gpu.read(x0, count * d);
   x0.release();
@@ -78,12 +94,19 @@ export async function runSample(cfg: SampleConfig): Promise<{ count: number; gl:
   const opened = await openDenoiser(cfg.denoiser, { gpu, data: ds, cacheDir: cfg.cache || null, onPhase: phase });
   try {
     const { xT, count } = await startingNoise(gpu, cfg, ds.d);
-    const x = await generate(gpu, opened.denoiser, cfg.sampler, xT, count, cfg.steps, cfg.sigmaMax);
+    const traj: Float32Array[] | undefined = cfg.trajectory ? [] : undefined;
+    const x = await generate(gpu, opened.denoiser, cfg.sampler, xT, count, cfg.steps, cfg.sigmaMax, 'sampling', traj);
     xT.release();
     const shape = ds.imageShape ? [count, ds.c, ds.h, ds.w] : [count, ds.d];
     mkdirSync(dirname(cfg.output), { recursive: true });
     await writeNpy(cfg.output, x, shape);
     const files = [cfg.output];
+    if (cfg.trajectory && traj) {
+      const all = new Float32Array(traj.length * count * ds.d);
+      traj.forEach((t, i) => all.set(t, i * count * ds.d));
+      await writeNpy(cfg.trajectory, all, [traj.length, ...shape]);
+      files.push(cfg.trajectory);
+    }
     phase('nearest training images');
     const nn = await generalisation(gpu, x, ds.images, count, ds.n, ds.d);
     if (cfg.grid && ds.imageShape) {
@@ -111,6 +134,7 @@ export function sampleCommand(): Command {
     .option('--sigma-max <s>', 'starting noise level', String(SAMPLE_DEFAULTS.sigmaMax))
     .requiredOption('--output <samples.npy>', 'generated images')
     .option('--grid <grid.png>', 'PNG of each sample beside its nearest training image')
+    .option('--trajectory <traj.npy>', 'save every iterate: (steps+1)×count×(image shape), x_T first')
     .option('--cache <dir>', "where Gaussian structures are kept ('' for none)", SAMPLE_DEFAULTS.cache)
     .action(async (o) => {
       const sampler = o.sampler as SamplerName;
@@ -126,6 +150,7 @@ export function sampleCommand(): Command {
         sigmaMax: numberFlag('sigma-max', o.sigmaMax, { positive: true }),
         output: o.output,
         grid: o.grid ?? null,
+        trajectory: o.trajectory ?? null,
         cache: o.cache,
       };
       const r = await runSample(cfg);
