@@ -467,3 +467,35 @@ fn tri_fused(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index)
     pvec[col] = select(0.0, tau * acc[t], col >= j0 && col < n);
   }
 }
+
+// One workgroup: out ← src·σ with σ = 2^−e the power of two that brings max|src| into [0.5, 1) (σ = 1
+// for a zero or non-finite maximum; exact, so eigenvalues scale back exactly), meas[0] ← ‖out‖²,
+// meas[1] ← σ. Over params.rows·params.ld elements. (Float32 squares of entries beyond ~1e±19 would
+// overflow or underflow in the reflector norms.)
+@compute @workgroup_size(256)
+fn scale_pow2(@builtin(local_invocation_index) lid: u32) {
+  let count = params.rows * params.ld;
+  var mx = 0.0;
+  for (var e = lid; e < count; e += 256u) { mx = max(mx, abs(src[e])); }
+  red256[lid] = mx;
+  workgroupBarrier();
+  for (var s = 128u; s > 0u; s >>= 1u) {
+    if (lid < s) { red256[lid] = max(red256[lid], red256[lid + s]); }
+    workgroupBarrier();
+  }
+  mx = red256[0];
+  workgroupBarrier();
+  var sigma = 1.0;
+  if (mx > 0.0 && mx <= 3.4e38) { sigma = ldexp(1.0, -frexp(mx).exp); }
+  var acc = 0.0;
+  for (var e = lid; e < count; e += 256u) {
+    let x = src[e] * sigma;
+    out[e] = x;
+    acc += x * x;
+  }
+  acc = wg_sum256(acc, lid);
+  if (lid == 0u) {
+    meas[0] = acc;
+    meas[1] = sigma;
+  }
+}

@@ -68,7 +68,7 @@ function eigResidual(a: ArrayLike<number>, n: number, u: ArrayLike<number>, valu
       s += (d - values[c] * col[i]) ** 2;
     }
   }
-  return Math.sqrt(s) / frob(a);
+  return Math.sqrt(s) / (frob(a) || 1); // absolute for A = 0
 }
 
 /** max |UᵀU − I| for rows × k U. */
@@ -177,6 +177,24 @@ describe('eigh (Householder tridiagonalisation + host tridiagonal solve, default
     for (let k = n - zeros; k < n; k++) for (let i = 0; i < n; i++) if (!zeroPixel.has(i)) leak = Math.max(leak, Math.abs(u[i * n + k]));
     expect(leak, 'null vectors outside the zero pixels').toBeLessThan(1e-3);
     for (let k = n - zeros; k < n; k++) expect(Math.abs(values[k]) / frob(a), `λ_${k} should vanish`).toBeLessThan(EIGH_RESIDUAL);
+  });
+
+  for (const scale of [1e-30, 1e18]) {
+    it(`scale ${scale}, n = 20: float32 squares would underflow/overflow without the power-of-two prescaling`, async () => {
+      const n = 20;
+      const a = randomSymmetric(n).map((x) => x * scale);
+      const { values } = await runEigh(a, n);
+      expect(relError(values, eighRef(a, n).values), 'eigenvalues').toBeLessThan(EIGH_VALUES_REL);
+    });
+  }
+
+  it('zero and diagonal matrices (every reflector is the identity)', async () => {
+    const n = 9;
+    expect(Array.from((await runEigh(new Float32Array(n * n), n)).values)).toEqual(new Array(n).fill(0));
+    const diag = new Float32Array(n * n);
+    for (let i = 0; i < n; i++) diag[i * n + i] = i - 4.5;
+    const { values } = await runEigh(diag, n);
+    expect(Array.from(values)).toEqual(Array.from({ length: n }, (_, i) => 4.5 - i - 1));
   });
 
   it('non-finite input is an error, not a result', async () => {

@@ -1,10 +1,11 @@
 // Host-side drivers of the eigen kernels (jacobi.ts): the symmetric eigendecomposition `eigh`, the
 // thin SVD `svd` (one-sided Jacobi) and top-k eigenpairs `eighTopK` (eigentopk.ts).
-// eigh has two methods. 'tridiagonal' (the default): Householder reduction A = Q·T·Qᵀ on the GPU (3
+// eigh has two methods. 'tridiagonal' (the default): Householder reduction A = Q·T·Qᵀ on the GPU (2
 // dispatches a column, no read-back), the tridiagonal T solved on the host in float64 (implicit QL for
 // the values, inverse iteration for the vectors: O(n²) but for clusters), and V = Q·Z by blocked
 // (compact WY) reflectors with the GEMM kernel. 'jacobi': parallel two-sided block Jacobi, all on the
-// GPU with one read-back a sweep; ~20× the flops of the tridiagonal route at n = 784.
+// GPU with one read-back a sweep: ~12n³ flops a sweep and ~9 sweeps against ~3.3n³ for the
+// tridiagonal route (n = 784 on lavapipe: 42 CPU-s against ~2).
 // The GPU does all the O(n³) work. Reference: jacobi.ref.ts.
 //
 // Flushing note: the device batches 64 dispatches a submit and recycles its uniform arena on every
@@ -15,7 +16,7 @@ import type { Gpu } from './device.ts';
 import type { GpuBuffer } from './buffers.ts';
 import { reduce } from './reduce.ts';
 import { gemm } from './gemm.ts';
-import { JACOBI_TILE, jacobiLayout, jacobiTiles, jacobiSymStep, jacobiOneSidedStep, offdiagRows, colSumsq, extractDiagonal, padMatrix, setIdentity, gatherCols, transposeMatrix, tridiagonalize, type JacobiLayout, type PairSolve } from './jacobi.ts';
+import { JACOBI_TILE, jacobiLayout, jacobiTiles, jacobiSymStep, jacobiOneSidedStep, offdiagRows, colSumsq, extractDiagonal, padMatrix, setIdentity, gatherCols, transposeMatrix, tridiagonalize, scaleToUnitMax, type JacobiLayout, type PairSolve } from './jacobi.ts';
 
 export interface JacobiOptions {
   /** Stop when the convergence measure ≤ tol: eigh: ‖off(VᵀAV)‖_F/‖A‖_F; svd: max column cosine. */
@@ -147,7 +148,10 @@ async function eighJacobi(gpu: Gpu, a: GpuBuffer, n: number, opts: EighOptions):
   const fro = Math.sqrt(await readScalar(gpu, scalar));
   let sweeps = 0;
   let off = 0;
-  if (!Number.isFinite(fro)) throw new RangeError(`eigh: A has non-finite entries (‖A‖_F = ${fro})`);
+  if (!Number.isFinite(fro)) {
+    for (const b of [A, V, q, meas, scalar]) b.release();
+    throw new RangeError(`eigh: A has non-finite entries (‖A‖_F = ${fro})`);
+  }
   if (fro > 0) {
     const solve: PairSolve = { inner: o.innerSweeps, tiny: Math.max(1e-35, 1e-2 * o.tol * fro / L.npad), eps: 1e-7 };
     offdiagRows(gpu, A, L.npad, L.npad, meas);
@@ -284,12 +288,14 @@ export async function svd(gpu: Gpu, a: GpuBuffer, m: number, n: number, opts: Sv
 }
 
 // ---- tridiagonal method ----------------------------------------------------------------------------
-// Three phases: (A) GPU, no waiting: (A + Aᵀ)/2 zero-padded to n4 = ⌈n/4⌉·4, ‖A‖², Householder
-// tridiagonalisation, reflectors and T packed for one read-back; (B) host: T = Z·Λ·Zᵀ in float64 and
-// the compact-WY factors of Q; (C) GPU, no waiting: V = Q·Z by GEMMs, the outputs and the residual.
+// Three phases: (A) GPU, no waiting: S = σ·(A + Aᵀ)/2 zero-padded to n4 = ⌈n/4⌉·4 with σ a power of
+// two bringing max|S| into [0.5, 1) (float32 squares in the reflector norms neither overflow nor
+// underflow; exact, so the values scale back exactly), ‖S‖², Householder tridiagonalisation, and the
+// reflectors, T and σ packed for one read-back; (B) host: T = Z·Λ·Zᵀ in float64 and the compact-WY
+// factors of Q; (C) GPU, no waiting: V = Q·Z by GEMMs, the outputs and the residual ‖S·V − V·Λ‖.
 // Everything is padded to multiples of 4 and blocks hold exactly WY_BLOCK reflectors (zero-padded), so
-// the GEMMs of every block and the residual use one gemm pipeline (plus pad, reduce, tri_next,
-// tri_fused, gather_cols: 7 pipelines for eigh).
+// the GEMMs of every block and the residual use one gemm pipeline (plus pad, scale_pow2, tri_next,
+// tri_fused, gather_cols and reduce's sumsq/sum: 8 pipelines for eigh).
 
 /** Reflectors a compact-WY block of the back-transformation V = Q·Z. */
 const WY_BLOCK = 64;
@@ -299,14 +305,15 @@ export interface EighTridiagonalStage {
   n: number;
   n4: number;
   hvLen: number; // elements of the reflector rows in `packed` (a multiple of 64)
-  s4: GpuBuffer; // (A + Aᵀ)/2, n4×n4 zero-padded (kept for the residual)
-  packed: GpuBuffer; // n4×n4 reflector rows u_k, then d, e, τ (3·n4): the one read-back
-  norms: GpuBuffer; // [‖A‖_F², ‖AV − VΛ‖_F²]
+  s4: GpuBuffer; // S = σ·(A + Aᵀ)/2, n4×n4 zero-padded (kept for the residual)
+  packed: GpuBuffer; // n4×n4 reflector rows u_k, then d, e, τ (3·n4), then σ: the one read-back
+  norms: GpuBuffer; // [‖S‖_F², σ, ‖SV − VΛ_S‖_F²]
 }
 
 /** Host results of phase B. */
 export interface EighTridiagonalSolve {
-  values: Float32Array; // descending
+  values: Float32Array; // descending, of A
+  scaled: Float32Array; // the same of S = σ·A (for the residual)
   z4: Float32Array; // n4×n4: column c is T's eigenvector of values[c] (zero-padded)
   yt: Float32Array; // per block: Yᵀ (WY_BLOCK × ms), packed at blocks[b].at
   m: Float32Array; // per block: M = Y·T (ms × WY_BLOCK), packed at blocks[b].at
@@ -323,16 +330,17 @@ export function eighTridiagonalRecord(gpu: Gpu, a: GpuBuffer, n: number): EighTr
   const hvLen = Math.ceil((n4 * n4) / 64) * 64;
   const s4 = gpu.alloc(n4 * n4, 'eigh-sym');
   const w = gpu.alloc(n4 * n4, 'eigh-work');
-  const packed = gpu.alloc(hvLen + 3 * n4, 'eigh-reflectors');
+  const packed = gpu.alloc(hvLen + 3 * n4 + 1, 'eigh-reflectors');
   const tri = gpu.alloc(3 * n4, 'eigh-tri');
   const p = gpu.alloc(n4, 'eigh-p');
   const wv = gpu.alloc(n4, 'eigh-w');
-  const norms = gpu.alloc(2, 'eigh-norms');
-  padMatrix(gpu, a, n, n, s4, n4, true, n4);
+  const norms = gpu.alloc(3, 'eigh-norms');
+  padMatrix(gpu, a, n, n, w, n4, true, n4);
+  scaleToUnitMax(gpu, w, s4, n4 * n4, norms);
   gpu.copy(s4, w, n4 * n4);
-  reduce(gpu, 'sumsq', s4, norms, n4 * n4);
   tridiagonalize(gpu, w, n, n4, { hv: { buffer: packed, offset: 0, length: n4 * n4 }, p, w: wv, tri });
   gpu.copy(tri, packed, 3 * n4, 0, hvLen);
+  gpu.copy(norms, packed, 1, 1, hvLen + 3 * n4);
   for (const b of [w, tri, p, wv]) b.release();
   return { n, n4, hvLen, s4, packed, norms };
 }
@@ -344,16 +352,19 @@ export function eighTridiagonalRecord(gpu: Gpu, a: GpuBuffer, n: number): EighTr
  * aligned to end at the last reflector; the first is zero-padded to WY_BLOCK columns.
  */
 export function eighTridiagonalSolve(host: Float32Array, n: number, n4: number, hvLen: number): EighTridiagonalSolve {
+  const sigma = host[hvLen + 3 * n4];
   const d = host.subarray(hvLen, hvLen + n);
   const e = host.subarray(hvLen + n4, hvLen + n4 + n - 1);
   const tau = host.subarray(hvLen + 2 * n4, hvLen + 2 * n4 + n);
   for (let i = 0; i < n; i++) if (!Number.isFinite(d[i]) || (i + 1 < n && !Number.isFinite(e[i]))) throw new RangeError('eigh: A has non-finite entries');
   const te = tridiagonalEig(d, e, n);
   const values = new Float32Array(n);
+  const scaled = new Float32Array(n);
   const z4 = new Float32Array(n4 * n4);
   for (let c = 0; c < n; c++) {
     const r = n - 1 - c;
-    values[c] = te.values[r];
+    values[c] = te.values[r] / sigma;
+    scaled[c] = te.values[r];
     const o = r * n;
     for (let i = 0; i < n; i++) {
       // Eigenvector entries decay exponentially along T; below 1e-30 they would be float32 denormals,
@@ -426,12 +437,12 @@ export function eighTridiagonalSolve(host: Float32Array, n: number, n4: number, 
     }
     for (let i = 0; i < nb * ms; i++) m[at + i] = macc[i];
   });
-  return { values, z4, yt, m, blocks, ok: te.ok };
+  return { values, scaled, z4, yt, m, blocks, ok: te.ok };
 }
 
 /**
  * Phase C: V = Q·Z on the GPU (two GEMMs a block, last block first: W = Yᵀ·V₂, V₂ ← V₂ − M·W on
- * rows r0… of V), U (n×n) and the values into the outputs, and ‖S·V − V·Λ‖_F² into stage.norms[1].
+ * rows r0… of V), U (n×n) and the values into the outputs, and ‖S·V − V·Λ_S‖_F² into stage.norms[2].
  * Releases the stage's buffers except `norms`.
  */
 export function eighTridiagonalFinish(gpu: Gpu, st: EighTridiagonalStage, sol: EighTridiagonalSolve, vectors: GpuBuffer, valuesOut: GpuBuffer): void {
@@ -457,14 +468,14 @@ export function eighTridiagonalFinish(gpu: Gpu, st: EighTridiagonalStage, sol: E
   gpu.write(valuesOut, sol.values);
   // Residual R = S·V − V·Λ (padded rows and columns are zero).
   const negValues = new Float32Array(n4);
-  for (let c = 0; c < n; c++) negValues[c] = -sol.values[c];
+  for (let c = 0; c < n; c++) negValues[c] = -sol.scaled[c];
   const neg = gpu.upload(negValues, 'eigh-neg-values');
   const r4 = gpu.alloc(n4 * n4, 'eigh-residual');
   gatherCols(gpu, v4, n4, n4, n4, ident, neg, r4);
   gemm(gpu, { a: st.s4, b: v4, c: r4, m: n4, n: n4, k: n4, beta: 1 }, { splits: 1 });
   const rsq = gpu.alloc(1, 'eigh-residual-norm');
   reduce(gpu, 'sumsq', r4, rsq, n4 * n4);
-  gpu.copy(rsq, st.norms, 1, 0, 1);
+  gpu.copy(rsq, st.norms, 1, 0, 2);
   gpu.flush();
   for (const x of [v4, ident, ones, neg, r4, rsq, st.s4, st.packed]) x.release();
 }
@@ -472,7 +483,7 @@ export function eighTridiagonalFinish(gpu: Gpu, st: EighTridiagonalStage, sol: E
 async function eighTridiagonal(gpu: Gpu, a: GpuBuffer, n: number, opts: EighOptions): Promise<EighResult> {
   const t0 = performance.now();
   const st = eighTridiagonalRecord(gpu, a, n);
-  const host = await gpu.read(st.packed, st.hvLen + 3 * st.n4);
+  const host = await gpu.read(st.packed, st.hvLen + 3 * st.n4 + 1);
   let sol: EighTridiagonalSolve;
   try {
     sol = eighTridiagonalSolve(host, n, st.n4, st.hvLen);
@@ -483,7 +494,7 @@ async function eighTridiagonal(gpu: Gpu, a: GpuBuffer, n: number, opts: EighOpti
   const vectors = output(gpu, opts.out?.vectors, n * n, 'eigh-vectors');
   const valuesBuffer = output(gpu, opts.out?.values, n, 'eigh-values');
   eighTridiagonalFinish(gpu, st, sol, vectors, valuesBuffer);
-  const norms = await gpu.read(st.norms, 2);
+  const norms = await gpu.read(st.norms, 3);
   st.norms.release();
   const fro = Math.sqrt(norms[0]);
   return {
@@ -492,7 +503,7 @@ async function eighTridiagonal(gpu: Gpu, a: GpuBuffer, n: number, opts: EighOpti
     valuesBuffer,
     vectors,
     sweeps: 0,
-    offNorm: fro > 0 ? Math.sqrt(norms[1]) / fro : 0,
+    offNorm: fro > 0 ? Math.sqrt(norms[2]) / fro : 0,
     converged: sol.ok,
     ms: performance.now() - t0,
     method: 'tridiagonal',

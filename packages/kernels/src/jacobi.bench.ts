@@ -37,16 +37,17 @@ function covarianceLike(n: number): Float32Array {
   return a;
 }
 
-/** The read-back layout of eighTridiagonalRecord (reflector rows, then d, e, τ), from a float64 reduction. */
+/** The read-back layout of eighTridiagonalRecord (reflector rows, then d, e, τ, σ), from a float64 reduction. */
 function hostLayout(a: Float32Array, n: number): { host: Float32Array; n4: number; hvLen: number } {
   const n4 = Math.ceil(n / 4) * 4;
   const hvLen = Math.ceil((n4 * n4) / 64) * 64;
   const t = tridiagonalizeRef(a, n);
-  const host = new Float32Array(hvLen + 3 * n4);
+  const host = new Float32Array(hvLen + 3 * n4 + 1);
   for (let k = 0; k < n; k++) for (let j = 0; j < n; j++) host[k * n4 + j] = t.u[k * n + j];
   host.set(t.d, hvLen);
   host.set(t.e, hvLen + n4);
   host.set(t.tau, hvLen + 2 * n4);
+  host[hvLen + 3 * n4] = 1; // σ (this matrix is already of unit scale)
   return { host, n4, hvLen };
 }
 

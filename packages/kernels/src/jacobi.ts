@@ -27,6 +27,7 @@ const K = {
   gatherCols: def('gather_cols', { src: 'read', out: 'read_write', perm: 'read', sc: 'read' }),
   transpose: def('transpose_rows', { src: 'read', out: 'read_write' }),
   triNext: def('tri_next', { av: 'read_write', hv: 'read_write', pvec: 'read_write', tri: 'read_write', wvec: 'read_write' }),
+  scalePow2: def('scale_pow2', { src: 'read', out: 'read_write', meas: 'read_write' }),
   triFused: def('tri_fused', { av: 'read_write', hv4: 'read', wvec4: 'read', pvec: 'read_write', tri: 'read_write' }, 32),
 };
 
@@ -110,6 +111,14 @@ export function extractDiagonal(gpu: Gpu, a: GpuBuffer, n: number, ld: number, m
 /** out (outRows × ld) ← src (rows × n) zero-padded; `symmetrise` uses (S + Sᵀ)/2 of a square src. */
 export function padMatrix(gpu: Gpu, src: GpuBuffer, rows: number, n: number, out: GpuBuffer, ld: number, symmetrise = false, outRows = rows): void {
   K.pad.run(gpu, { bind: { src, out }, params: p({ n, ld, rows: outRows, nblk: rows, step: symmetrise ? 1 : 0 }), workgroups: flat(outRows * ld) });
+}
+
+/**
+ * One workgroup: out ← src·σ (count elements), σ the power of two bringing max|src| into [0.5, 1)
+ * (1 when the maximum is 0 or not finite); meas[0] ← ‖out‖²_F, meas[1] ← σ.
+ */
+export function scaleToUnitMax(gpu: Gpu, src: GpuBuffer, out: GpuBuffer, count: number, meas: GpuBuffer): void {
+  K.scalePow2.run(gpu, { bind: { src, out, meas }, params: p({ rows: 1, ld: count }), workgroups: 1 });
 }
 
 /** out (n×n) ← I. */
