@@ -121,8 +121,8 @@ export function tiledConfig(limits: GPUSupportedLimits): TiledConfig {
 export function gemmSubgroupSize(gpu: Gpu): number {
   if (!gpu.features.has('subgroups')) return 0;
   const info = (gpu.device as unknown as { adapterInfo?: { subgroupMinSize?: number; subgroupMaxSize?: number } }).adapterInfo;
-  const lo = info?.subgroupMinSize;
-  const hi = info?.subgroupMaxSize;
+  const lo = gpu.adapter.subgroupMinSize ?? info?.subgroupMinSize;
+  const hi = gpu.adapter.subgroupMaxSize ?? info?.subgroupMaxSize;
   return lo === hi && (lo === 8 || lo === 16) ? lo : 0;
 }
 
