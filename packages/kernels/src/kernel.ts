@@ -159,18 +159,18 @@ export class Kernel<B extends string, P extends string, O extends string> {
     return buf;
   }
 
-  /** WebGPU forbids a buffer range that one binding writes to be bound again in the same dispatch. */
+  /** WebGPU forbids binding a buffer that one binding writes again in the same dispatch (any range: a buffer is one subresource). */
   private checkAliasing(bind: Record<B, BindingValue>): void {
-    const ranges = this.bindingNames.map((b) => {
+    const bufs = this.bindingNames.map((b) => {
       const v = bind[b];
-      return v instanceof GpuBuffer ? { b, buf: v, lo: 0, hi: v.length } : { b, buf: v.buffer, lo: v.offset, hi: v.offset + v.length };
+      return { b, buf: v instanceof GpuBuffer ? v : v.buffer };
     });
-    for (let i = 0; i < ranges.length; i++)
-      for (let j = i + 1; j < ranges.length; j++) {
-        const [p, q] = [ranges[i], ranges[j]];
+    for (let i = 0; i < bufs.length; i++)
+      for (let j = i + 1; j < bufs.length; j++) {
+        const [p, q] = [bufs[i], bufs[j]];
         const writes = this.spec.bindings[p.b] === 'read_write' || this.spec.bindings[q.b] === 'read_write';
-        if (writes && p.buf === q.buf && p.lo < q.hi && q.lo < p.hi) {
-          throw new Error(`${this.name}: bindings '${p.b}' and '${q.b}' overlap in buffer '${p.buf.label}' and one is written: in-place use is not allowed, write to a separate buffer`);
+        if (writes && p.buf === q.buf) {
+          throw new Error(`${this.name}: bindings '${p.b}' and '${q.b}' use the same buffer '${p.buf.label}' and one is written: in-place use is not allowed, write to a separate buffer`);
         }
       }
   }
