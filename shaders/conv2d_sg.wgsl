@@ -1,12 +1,15 @@
 // 2-D convolution as implicit GEMMs for CPU rasterisers (lavapipe): one workgroup = one subgroup of SG lanes (8 or 16).
-// A lane's own loads are scalar loops there, while subgroupBroadcast from a constant lane is one permute, so the operand
-// that every lane shares is loaded once, cooperatively, and broadcast. Same Params, packing and results as conv2d.wgsl.
-// forward: out[b,n,y,x] = Σ_{a,i,j} wp[a,i,j,n]·xin[b,a,y+i−pad_y,x+j−pad_x] (+ bias[n]) (+ out): M = pixels, N = n, K = a·kh·kwp.
-//   lane = TP consecutive pixels of an output row (TP·SG pixels a workgroup), TQ·4 = 16 output channels a workgroup; K in
-//   steps of one kernel row × JW columns: a window of TP + JW − 1 inputs a lane, JW·16 weights broadcast.
-// backward_weight: out[chunk,n,a,i,j] = Σ_{rows of the chunk, x} dy[b,n,y,x]·xin[b,a,y+i−pad_y,x+j−pad_x] (split-K partials):
-//   lane = one kernel row (a, i) and JW columns, 16 output channels a workgroup; dy of SG pixels × 16 channels is loaded
-//   cooperatively (lane = pixel) and broadcast. Grid: (chunks · nblk · mblk), folded 2-D.
+// There a lane's own load is a scalar loop, while subgroupBroadcast from a constant lane is one permute, so the operand
+// all lanes share is loaded once, cooperatively, and broadcast. Same Params, packing and results as conv2d.wgsl.
+// forward: out[b,n,y,x] = Σ_{a,i,j} wp[(a·kh+i)·kwp+j, n]·xin[b,a,y+i−pad_y,x+j−pad_x] (+ bias[n]) (+ out if acc):
+//   M = pixels, N = n, K = a·kh·kwp. Lane = TP consecutive pixels of an output row; 4·TQ output channels a workgroup
+//   (broadcast weights); K in steps of one kernel row × JW columns over a window of TP + JW − 1 inputs a lane.
+//   Grid: ⌈groups / SG⌉ · nblk folded 2-D (groups = b·ho·⌈wo/TP⌉ pixel groups).
+// backward_weight: out[chunk,n,a,i,j] = Σ_{rows of the chunk, x} dy[b,n,y,x]·xin[b,a,y+i−pad_y,x+j−pad_x]
+//   (split-K partials; M = n, N = a·kh·kw, K = pixels). Lane = one kernel row (a, i) × JW columns; 16 output channels a
+//   workgroup; dy of SG pixels × 16 channels is loaded cooperatively and broadcast. Grid: chunks · nblk · mblk folded 2-D.
+// Loops the driver must unroll (constant array indices) are kept short; the order of the multiply-adds keeps one
+// channel quad's accumulators live at a time (the rest stay in memory).
 enable subgroups;
 
 struct Params {
@@ -23,9 +26,11 @@ struct Params {
 }
 
 const TP: u32 = 8u;   // forward: output pixels a lane
-const TQ: u32 = 4u;   // vec4s of output channels a workgroup (16 channels)
 override SG: u32 = 16u;  // lanes: the subgroup size, 8 or 16
+override TQ: u32 = 4u;   // forward: vec4s of output channels a workgroup, 4 or 8 (16 or 32 channels)
+const TB: u32 = 4u;      // backward_weight: vec4s of output channels a workgroup (16 channels)
 override JW: u32 = 3u;   // kernel columns a step: 3, or 1 for 1×1 kernels
+override VEC: bool = false;  // rows read as aligned vec4: w % 4 = 0 (and wo % 4 = 0), kwp = JW, pad_x = JW / 2
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> xin: array<f32>;
@@ -33,10 +38,12 @@ override JW: u32 = 3u;   // kernel columns a step: 3, or 1 for 1×1 kernels
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 @group(0) @binding(5) var<storage, read> dy: array<f32>;
+@group(0) @binding(6) var<storage, read> xin4: array<vec4f>;   // the same buffer as xin, read as vec4 (VEC)
+@group(0) @binding(7) var<storage, read> dy4: array<vec4f>;    // the same buffer as dy, read as vec4 (VEC)
 
 var<private> xw: array<f32, 18>;       // a lane's window of inputs along a row (TP + 2 or SG + 2)
-var<private> facc: array<vec4f, 32>;   // forward accumulators [pixel t][channel quad q]
-var<private> bacc: array<vec4f, 12>;   // backward_weight accumulators [column j][channel quad q]
+var<private> facc: array<vec4f, 64>;   // forward accumulators [pixel t][channel quad q] (TP·TQ)
+var<private> bacc: array<vec4f, 12>;   // backward_weight accumulators [column j][channel quad q] (JW·TB)
 
 // Input at (row base rb, column c) of xin, zero outside the row or when the row is out of range.
 fn load_x(rb: i32, c: i32, rok: bool) -> f32 {
@@ -44,12 +51,31 @@ fn load_x(rb: i32, c: i32, rok: bool) -> f32 {
   return select(0.0, xin[select(0, rb + c, ok)], ok);
 }
 
+// Window of `len` columns starting at input column x0 − JW/2 (VEC): aligned vec4s from x0, scalars for the halo.
+fn load_window_vec(rb: i32, x0: u32, len: u32, rok: bool) {
+  let h0 = JW / 2u;
+  if (h0 == 1u) {
+    xw[0] = load_x(rb, i32(x0) - 1, rok);
+    xw[len - 1u] = load_x(rb, i32(x0 + len - 2u), rok);
+  }
+  for (var s = 0u; s < (len - 2u * h0) / 4u; s++) {
+    let c = x0 + 4u * s;
+    let ok = rok && c < params.w;
+    let v = select(vec4f(0.0), xin4[select(0, (rb + i32(c)) / 4, ok)], ok);
+    for (var e = 0u; e < 4u; e++) { xw[h0 + 4u * s + e] = v[e]; }
+  }
+}
+
 // ---- forward ------------------------------------------------------------------------------------
 
-fn fwd_tap(j: u32, wq: array<vec4f, 4>) {
+// facc[t][q] += Σ_j xw[t + j]·wj for one channel quad q (w0, w1, w2: its weights in kernel columns 0, 1, 2): only the
+// quad's TP accumulators, the window and three weight vec4s are live (accumulators live in memory on CPU drivers,
+// so each is loaded and stored once a step).
+fn fwd_quad(q: u32, w0: vec4f, w1: vec4f, w2: vec4f) {
   for (var t = 0u; t < TP; t++) {
-    let xv = vec4f(xw[t + j]);
-    for (var q = 0u; q < TQ; q++) { facc[t * TQ + q] = fma(xv, wq[q], facc[t * TQ + q]); }
+    var v = fma(vec4f(xw[t]), w0, facc[t * TQ + q]);
+    if (JW == 3u) { v = fma(vec4f(xw[t + 2u]), w2, fma(vec4f(xw[t + 1u]), w1, v)); }
+    facc[t * TQ + q] = v;
   }
 }
 
@@ -75,18 +101,34 @@ fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
       let rok = live && yy >= 0 && yy < i32(params.h);
       let rb = (plane + yy) * i32(params.w);
       for (var jc = 0u; jc < params.kwp; jc += JW) {
-        // Weights of columns jc .. jc+JW−1, 16 channels: vec4 L = j·TQ + q at lane L % 8 of w0 (L < 8) or w1.
-        let wb = ((a * params.kh + i) * params.kwp + jc) * nq + cq0;
-        var w0 = vec4f(0.0);
-        var w1 = vec4f(0.0);
-        if (lid < min(8u, JW * TQ)) { w0 = wp[wb + (lid / TQ) * nq + lid % TQ]; }
-        if (JW == 3u && lid < 4u) { w1 = wp[wb + 2u * nq + lid]; }
-        let xs = i32(x0 + jc) - params.pad_x;
-        for (var u = 0u; u < TP + JW - 1u; u++) { xw[u] = load_x(rb, xs + i32(u), rok); }
-        fwd_tap(0u, array(subgroupBroadcast(w0, 0u), subgroupBroadcast(w0, 1u), subgroupBroadcast(w0, 2u), subgroupBroadcast(w0, 3u)));
-        if (JW == 3u) {
-          fwd_tap(1u, array(subgroupBroadcast(w0, 4u), subgroupBroadcast(w0, 5u), subgroupBroadcast(w0, 6u), subgroupBroadcast(w0, 7u)));
-          fwd_tap(2u, array(subgroupBroadcast(w1, 0u), subgroupBroadcast(w1, 1u), subgroupBroadcast(w1, 2u), subgroupBroadcast(w1, 3u)));
+        // Weights of columns jc .. jc+JW−1 and 4·TQ channels: vec4 L = j·TQ + q at lane L % 8 of wa, wb, wc (L / 8).
+        let wrow = ((a * params.kh + i) * params.kwp + jc) * nq + cq0;
+        var wa = vec4f(0.0);
+        var wb = vec4f(0.0);
+        var wc = vec4f(0.0);
+        if (lid < min(8u, JW * TQ)) { wa = wp[wrow + (lid / TQ) * nq + lid % TQ]; }
+        if (lid + 8u < JW * TQ && lid < 8u) { wb = wp[wrow + ((lid + 8u) / TQ) * nq + (lid + 8u) % TQ]; }
+        if (lid + 16u < JW * TQ && lid < 8u) { wc = wp[wrow + 2u * nq + lid]; }
+        if (VEC) {
+          load_window_vec(rb, x0, TP + JW - 1u, rok);
+        } else {
+          let xs = i32(x0 + jc) - params.pad_x;
+          for (var u = 0u; u < TP + JW - 1u; u++) { xw[u] = load_x(rb, xs + i32(u), rok); }
+        }
+        if (TQ == 8u) {
+          fwd_quad(0u, subgroupBroadcast(wa, 0u), subgroupBroadcast(wb, 0u), subgroupBroadcast(wc, 0u));
+          fwd_quad(1u, subgroupBroadcast(wa, 1u), subgroupBroadcast(wb, 1u), subgroupBroadcast(wc, 1u));
+          fwd_quad(2u, subgroupBroadcast(wa, 2u), subgroupBroadcast(wb, 2u), subgroupBroadcast(wc, 2u));
+          fwd_quad(3u, subgroupBroadcast(wa, 3u), subgroupBroadcast(wb, 3u), subgroupBroadcast(wc, 3u));
+          fwd_quad(4u, subgroupBroadcast(wa, 4u), subgroupBroadcast(wb, 4u), subgroupBroadcast(wc, 4u));
+          fwd_quad(5u, subgroupBroadcast(wa, 5u), subgroupBroadcast(wb, 5u), subgroupBroadcast(wc, 5u));
+          fwd_quad(6u, subgroupBroadcast(wa, 6u), subgroupBroadcast(wb, 6u), subgroupBroadcast(wc, 6u));
+          fwd_quad(7u, subgroupBroadcast(wa, 7u), subgroupBroadcast(wb, 7u), subgroupBroadcast(wc, 7u));
+        } else {
+          fwd_quad(0u, subgroupBroadcast(wa, 0u), subgroupBroadcast(wa, 4u), subgroupBroadcast(wb, 0u));
+          fwd_quad(1u, subgroupBroadcast(wa, 1u), subgroupBroadcast(wa, 5u), subgroupBroadcast(wb, 1u));
+          fwd_quad(2u, subgroupBroadcast(wa, 2u), subgroupBroadcast(wa, 6u), subgroupBroadcast(wb, 2u));
+          fwd_quad(3u, subgroupBroadcast(wa, 3u), subgroupBroadcast(wa, 7u), subgroupBroadcast(wb, 3u));
         }
       }
     }
@@ -112,11 +154,57 @@ fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
 
 // ---- backward_weight ----------------------------------------------------------------------------
 
-fn bwd_step(t: u32, d: array<vec4f, 4>) {
-  for (var j = 0u; j < JW; j++) {
-    let xv = vec4f(xw[t + j]);
-    for (var q = 0u; q < TQ; q++) { bacc[j * TQ + q] = fma(xv, d[q], bacc[j * TQ + q]); }
+// dy of SG pixels × 4·TB channels, loaded cooperatively: round r holds channel co0 + (r % G)·SG + lane and pixels
+// x0 + 4·(r / G) .. +3 (G = 4·TB / SG), so the value at pixel t, channel c is component t % 4 of round
+// (t / 4)·G + c / SG at lane c % SG.
+var<private> dv: array<vec4f, 4>;
+
+// bacc[j][q] += Σ_t xw[t + j]·dy(t, 4q .. 4q+3) over pixels t = 4p .. 4p+3, for one channel quad q whose channels sit
+// at lanes 4X .. 4X+3 of round offset roff (bwd_px0 .. bwd_px3 for X = 0 .. 3). One quad at a time keeps only its
+// accumulators and the window live; loops stay short enough for the driver to unroll (constant array indices).
+fn bwd_fma(q: u32, t: u32, d: vec4f) {
+  for (var j = 0u; j < JW; j++) { bacc[j * TB + q] = fma(vec4f(xw[t + j]), d, bacc[j * TB + q]); }
+}
+fn bwd_px0(q: u32, roff: u32, p: u32) {
+  for (var e = 0u; e < 4u; e++) {
+    let s = dv[p * (4u * TB / SG) + roff][e];
+    bwd_fma(q, 4u * p + e, vec4f(subgroupBroadcast(s, 0u), subgroupBroadcast(s, 1u), subgroupBroadcast(s, 2u), subgroupBroadcast(s, 3u)));
   }
+}
+fn bwd_px1(q: u32, roff: u32, p: u32) {
+  for (var e = 0u; e < 4u; e++) {
+    let s = dv[p * (4u * TB / SG) + roff][e];
+    bwd_fma(q, 4u * p + e, vec4f(subgroupBroadcast(s, 4u), subgroupBroadcast(s, 5u), subgroupBroadcast(s, 6u), subgroupBroadcast(s, 7u)));
+  }
+}
+fn bwd_px2(q: u32, roff: u32, p: u32) {
+  for (var e = 0u; e < 4u; e++) {
+    let s = dv[p * (4u * TB / SG) + roff][e];
+    bwd_fma(q, 4u * p + e, vec4f(subgroupBroadcast(s, 8u), subgroupBroadcast(s, 9u), subgroupBroadcast(s, 10u), subgroupBroadcast(s, 11u)));
+  }
+}
+fn bwd_px3(q: u32, roff: u32, p: u32) {
+  for (var e = 0u; e < 4u; e++) {
+    let s = dv[p * (4u * TB / SG) + roff][e];
+    bwd_fma(q, 4u * p + e, vec4f(subgroupBroadcast(s, 12u), subgroupBroadcast(s, 13u), subgroupBroadcast(s, 14u), subgroupBroadcast(s, 15u)));
+  }
+}
+// All SG pixels for quad q, whose channels sit at lanes 4X .. 4X+3 of round offset roff.
+fn bwd_quad0(q: u32, roff: u32) {
+  bwd_px0(q, roff, 0u); bwd_px0(q, roff, 1u);
+  if (SG == 16u) { bwd_px0(q, roff, 2u); bwd_px0(q, roff, 3u); }
+}
+fn bwd_quad1(q: u32, roff: u32) {
+  bwd_px1(q, roff, 0u); bwd_px1(q, roff, 1u);
+  if (SG == 16u) { bwd_px1(q, roff, 2u); bwd_px1(q, roff, 3u); }
+}
+fn bwd_quad2(q: u32, roff: u32) {
+  bwd_px2(q, roff, 0u); bwd_px2(q, roff, 1u);
+  if (SG == 16u) { bwd_px2(q, roff, 2u); bwd_px2(q, roff, 3u); }
+}
+fn bwd_quad3(q: u32, roff: u32) {
+  bwd_px3(q, roff, 0u); bwd_px3(q, roff, 1u);
+  if (SG == 16u) { bwd_px3(q, roff, 2u); bwd_px3(q, roff, 3u); }
 }
 
 @compute @workgroup_size(SG)
@@ -134,9 +222,10 @@ fn backward_weight(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
   let ai = rr / njc;
   let i = ai % params.kh;
   let a = ai / params.kh;
-  let co0 = cb * 16u;
+  let co0 = cb * 4u * TB;
   let hwo = params.ho * params.wo;
-  for (var t = 0u; t < JW * TQ; t++) { bacc[t] = vec4f(0.0); }
+  let g = 4u * TB / SG;
+  for (var t = 0u; t < JW * TB; t++) { bacc[t] = vec4f(0.0); }
   let row0 = chunk * params.rows_per_chunk;
   let row1 = min(params.rows, row0 + params.rows_per_chunk);
   for (var row = row0; row < row1; row++) {
@@ -147,34 +236,32 @@ fn backward_weight(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
     let rb = (i32((bi * params.a + a) * params.h) + yy) * i32(params.w);
     let db = (bi * params.n + co0) * hwo + y * params.wo;
     for (var x0 = 0u; x0 < params.wo; x0 += SG) {
-      // dy of pixels x0 .. x0+SG−1 (lane = pixel) and channels co0 .. co0+15.
-      let px = x0 + lid;
-      var d: array<vec4f, 4>;
-      for (var q = 0u; q < 4u; q++) {
-        for (var c = 0u; c < 4u; c++) {
-          let ok = px < params.wo && co0 + 4u * q + c < params.n;
-          d[q][c] = select(0.0, dy[select(0u, db + (4u * q + c) * hwo + px, ok)], ok);
+      for (var r = 0u; r < TB; r++) {
+        let cl = (r % g) * SG + lid;
+        let px = x0 + 4u * (r / g);
+        let cok = co0 + cl < params.n;
+        let at = db + cl * hwo + px;
+        if (VEC) {
+          let ok = cok && px < params.wo;
+          dv[r] = select(vec4f(0.0), dy4[select(0u, at / 4u, ok)], ok);
+        } else {
+          for (var e = 0u; e < 4u; e++) {
+            let ok = cok && px + e < params.wo;
+            dv[r][e] = select(0.0, dy[select(0u, at + e, ok)], ok);
+          }
         }
       }
-      let xs = i32(x0 + jc) - params.pad_x;
-      for (var u = 0u; u < SG + JW - 1u; u++) { xw[u] = load_x(rb, xs + i32(u), rok); }
-      bwd_step(0u, array(subgroupBroadcast(d[0], 0u), subgroupBroadcast(d[1], 0u), subgroupBroadcast(d[2], 0u), subgroupBroadcast(d[3], 0u)));
-      bwd_step(1u, array(subgroupBroadcast(d[0], 1u), subgroupBroadcast(d[1], 1u), subgroupBroadcast(d[2], 1u), subgroupBroadcast(d[3], 1u)));
-      bwd_step(2u, array(subgroupBroadcast(d[0], 2u), subgroupBroadcast(d[1], 2u), subgroupBroadcast(d[2], 2u), subgroupBroadcast(d[3], 2u)));
-      bwd_step(3u, array(subgroupBroadcast(d[0], 3u), subgroupBroadcast(d[1], 3u), subgroupBroadcast(d[2], 3u), subgroupBroadcast(d[3], 3u)));
-      bwd_step(4u, array(subgroupBroadcast(d[0], 4u), subgroupBroadcast(d[1], 4u), subgroupBroadcast(d[2], 4u), subgroupBroadcast(d[3], 4u)));
-      bwd_step(5u, array(subgroupBroadcast(d[0], 5u), subgroupBroadcast(d[1], 5u), subgroupBroadcast(d[2], 5u), subgroupBroadcast(d[3], 5u)));
-      bwd_step(6u, array(subgroupBroadcast(d[0], 6u), subgroupBroadcast(d[1], 6u), subgroupBroadcast(d[2], 6u), subgroupBroadcast(d[3], 6u)));
-      bwd_step(7u, array(subgroupBroadcast(d[0], 7u), subgroupBroadcast(d[1], 7u), subgroupBroadcast(d[2], 7u), subgroupBroadcast(d[3], 7u)));
+      if (VEC) {
+        load_window_vec(rb, x0, SG + JW - 1u, rok);
+      } else {
+        let xs = i32(x0 + jc) - params.pad_x;
+        for (var u = 0u; u < SG + JW - 1u; u++) { xw[u] = load_x(rb, xs + i32(u), rok); }
+      }
+      // Quad q: lane group q % (SG / 4), round offset q / (SG / 4).
       if (SG == 16u) {
-        bwd_step(8u, array(subgroupBroadcast(d[0], 8u), subgroupBroadcast(d[1], 8u), subgroupBroadcast(d[2], 8u), subgroupBroadcast(d[3], 8u)));
-        bwd_step(9u, array(subgroupBroadcast(d[0], 9u), subgroupBroadcast(d[1], 9u), subgroupBroadcast(d[2], 9u), subgroupBroadcast(d[3], 9u)));
-        bwd_step(10u, array(subgroupBroadcast(d[0], 10u), subgroupBroadcast(d[1], 10u), subgroupBroadcast(d[2], 10u), subgroupBroadcast(d[3], 10u)));
-        bwd_step(11u, array(subgroupBroadcast(d[0], 11u), subgroupBroadcast(d[1], 11u), subgroupBroadcast(d[2], 11u), subgroupBroadcast(d[3], 11u)));
-        bwd_step(12u, array(subgroupBroadcast(d[0], 12u), subgroupBroadcast(d[1], 12u), subgroupBroadcast(d[2], 12u), subgroupBroadcast(d[3], 12u)));
-        bwd_step(13u, array(subgroupBroadcast(d[0], 13u), subgroupBroadcast(d[1], 13u), subgroupBroadcast(d[2], 13u), subgroupBroadcast(d[3], 13u)));
-        bwd_step(14u, array(subgroupBroadcast(d[0], 14u), subgroupBroadcast(d[1], 14u), subgroupBroadcast(d[2], 14u), subgroupBroadcast(d[3], 14u)));
-        bwd_step(15u, array(subgroupBroadcast(d[0], 15u), subgroupBroadcast(d[1], 15u), subgroupBroadcast(d[2], 15u), subgroupBroadcast(d[3], 15u)));
+        bwd_quad0(0u, 0u); bwd_quad1(1u, 0u); bwd_quad2(2u, 0u); bwd_quad3(3u, 0u);
+      } else {
+        bwd_quad0(0u, 0u); bwd_quad1(1u, 0u); bwd_quad0(2u, 1u); bwd_quad1(3u, 1u);
       }
     }
   }
@@ -182,10 +269,10 @@ fn backward_weight(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
   for (var j = 0u; j < JW; j++) {
     let jj = jc + j;
     if (jj < params.kw) {
-      for (var q = 0u; q < TQ; q++) {
+      for (var q = 0u; q < TB; q++) {
         for (var c = 0u; c < 4u; c++) {
           let co = co0 + 4u * q + c;
-          if (co < params.n) { out[(((chunk * params.n + co) * params.a + a) * params.kh + i) * params.kw + jj] = bacc[j * TQ + q][c]; }
+          if (co < params.n) { out[(((chunk * params.n + co) * params.a + a) * params.kh + i) * params.kw + jj] = bacc[j * TB + q][c]; }
         }
       }
     }

@@ -61,6 +61,7 @@ export interface Conv2dOptions {
   path?: Conv2dPath;
   chunks?: number; // backward weight: split-K chunks (default: enough workgroups to fill the device)
   maxBindingElements?: number; // default maxStorageBufferBindingSize / 4; tests lower it to exercise batch panels
+  vec?: boolean; // subgroup path: allow aligned vec4 input rows where the shape permits (default true)
 }
 
 /** Floating-point operations of one pass (forward, backward-data or backward-weight): 2·b·ho·wo·cout·cin·k². */
@@ -84,6 +85,7 @@ function params<P extends string>(names: readonly P[], p: Partial<Record<P, numb
 
 const FWD_BIND = { xin: 'read', wp: 'read', bias: 'read', out: 'read_write' } as const;
 const BWDW_BIND = { xin: 'read', dy: 'read', out: 'read_write' } as const;
+const SG_FWD_BIND = { ...FWD_BIND, xin4: 'read' } as const;
 const tiled = {
   forward: defineKernel({ name: 'conv2d', file: 'conv2d', entry: 'forward', bindings: FWD_BIND, params: PARAMS, workgroupSize: [16, 16, 1] }),
   backwardData: defineKernel({ name: 'conv2d_backward_data', file: 'conv2d', entry: 'forward', bindings: FWD_BIND, params: PARAMS, workgroupSize: [16, 16, 1] }),
@@ -95,12 +97,12 @@ const biasGradKernel = defineKernel({ name: 'conv2d_bias_grad', file: 'conv2d', 
 
 // The subgroup module needs `enable subgroups`: defined on first use, only on devices that have them.
 function defineSubgroupKernels() {
-  const o = { SG: 16, JW: 3 };
+  const o = { SG: 16, JW: 3, VEC: 0, TQ: 4 };
   const ws = (v: Record<keyof typeof o, number>): [number, number, number] => [v.SG, 1, 1];
   return {
-    forward: defineKernel({ name: 'conv2d', file: 'conv2d_sg', entry: 'forward', bindings: FWD_BIND, params: SG_PARAMS, overrides: o, workgroupSize: ws }),
-    backwardData: defineKernel({ name: 'conv2d_backward_data', file: 'conv2d_sg', entry: 'forward', bindings: FWD_BIND, params: SG_PARAMS, overrides: o, workgroupSize: ws }),
-    backwardWeight: defineKernel({ name: 'conv2d_backward_weight', file: 'conv2d_sg', entry: 'backward_weight', bindings: { ...BWDW_BIND }, params: SG_PARAMS, overrides: o, workgroupSize: ws }),
+    forward: defineKernel({ name: 'conv2d', file: 'conv2d_sg', entry: 'forward', bindings: SG_FWD_BIND, params: SG_PARAMS, overrides: o, workgroupSize: ws }),
+    backwardData: defineKernel({ name: 'conv2d_backward_data', file: 'conv2d_sg', entry: 'forward', bindings: SG_FWD_BIND, params: SG_PARAMS, overrides: o, workgroupSize: ws }),
+    backwardWeight: defineKernel({ name: 'conv2d_backward_weight', file: 'conv2d_sg', entry: 'backward_weight', bindings: { ...BWDW_BIND, xin4: 'read', dy4: 'read' }, params: SG_PARAMS, overrides: o, workgroupSize: ws }),
   };
 }
 let sgKernels: ReturnType<typeof defineSubgroupKernels> | null = null;
@@ -108,7 +110,6 @@ let sgKernels: ReturnType<typeof defineSubgroupKernels> | null = null;
 // ---- device-dependent choices ----------------------------------------------------------------------
 
 const TP = 8; // subgroup forward: output pixels a lane (shaders/conv2d_sg.wgsl)
-const NBLK = 16; // subgroup path: output channels a workgroup
 const TILE = 64; // tiled path: output tile side
 
 /** The fixed subgroup size (8 or 16) the subgroup path can use on this device, or 0. */
@@ -233,17 +234,22 @@ function runForwardShaped(gpu: Gpu, job: ForwardJob, s: Conv2dShape, w: GpuBuffe
     sgKernels ??= defineSubgroupKernels();
     const SG = conv2dSubgroupSize(gpu);
     const JW = job.k === 1 ? 1 : 3;
-    const { wp, kwp, np } = pack(gpu, w, s, flip, JW, NBLK);
+    // 32 output channels a workgroup (more multiply-adds a loaded input) unless there are only 16 or fewer.
+    const TQ = job.n > 16 ? 8 : 4;
+    const { wp, kwp, np } = pack(gpu, w, s, flip, JW, 4 * TQ);
     const kernel = sgKernels[job.kind];
     const gw = Math.ceil(job.wo / TP);
-    const nblk = np / NBLK;
+    const nblk = np / (4 * TQ);
+    // Rows read as aligned vec4 when every row starts at a multiple of 4 and the window is centred (3×3 pad 1, 1×1 pad 0).
+    const vec = options.vec !== false && job.wi % 4 === 0 && job.wo === job.wi && kwp === JW && job.pad === (JW - 1) / 2;
     for (const [b0, nb] of panels) {
       const groups = nb * job.ho * gw;
       const mblk = Math.ceil(groups / SG);
+      const xin = panel(job.input, inImage, b0, nb);
       kernel.run(gpu, {
-        bind: { xin: panel(job.input, inImage, b0, nb), wp, bias: biasBuf, out: panel(job.output, outImage, b0, nb) },
+        bind: { xin, xin4: xin, wp, bias: biasBuf, out: panel(job.output, outImage, b0, nb) },
         params: params(SG_PARAMS, { a: job.a, h: job.hi, w: job.wi, n: job.n, ho: job.ho, wo: job.wo, kh: job.k, kw: job.k, kwp, pad_y: job.pad, pad_x: job.pad, np, groups, gw, nblk, mblk, acc: job.accumulate ? 1 : 0, has_bias: job.bias ? 1 : 0 }),
-        overrides: { SG, JW },
+        overrides: { SG, JW, VEC: vec ? 1 : 0, TQ },
         workgroups: mblk * nblk,
       });
     }
@@ -324,17 +330,18 @@ export function conv2dBackwardWeight(gpu: Gpu, args: Conv2dBackwardWeightArgs, o
       const JW = k === 1 ? 1 : 3;
       const kwp = Math.ceil(k / JW) * JW;
       const nr = cin * k * (kwp / JW);
-      const nblk = Math.ceil(cout / NBLK);
+      const nblk = Math.ceil(cout / 16);
       const mblk = Math.ceil(nr / SG);
       const rows = nb * ho;
       chunks = chunkCount(rows, nblk * mblk, len, options.chunks);
       const rowsPerChunk = Math.ceil(rows / chunks);
       chunks = Math.ceil(rows / rowsPerChunk);
       partial = gpu.alloc(chunks * len, 'conv2d-dw-partials');
+      const vec = options.vec !== false && width % 4 === 0 && wo === width && kwp === JW && pad === (JW - 1) / 2;
       sgKernels.backwardWeight.run(gpu, {
-        bind: { xin: xs, dy: dys, out: partial },
+        bind: { xin: xs, dy: dys, xin4: xs, dy4: dys, out: partial },
         params: params(SG_PARAMS, { a: cin, h, w: width, n: cout, ho, wo, kh: k, kw: k, kwp, pad_y: pad, pad_x: pad, nblk, mblk, rows, rows_per_chunk: rowsPerChunk, chunks, nr }),
-        overrides: { SG, JW },
+        overrides: { SG, JW, VEC: vec ? 1 : 0 },
         workgroups: chunks * nblk * mblk,
       });
     } else {
