@@ -90,3 +90,7 @@ export const TRIEIG_RESIDUAL = 1e-12;
 export const TRIEIG_ORTHO = 1e-8;
 /** EDM loss at initialisation vs float64 (F ≈ 1e-5-scale from init_zero is ignored by the reference). */
 export const EDM_LOSS_REL = 1e-3;
+/** conv2d, all three passes, vs float64: float32 sums of K products (K = cin·k² forward, cout·k² backward data, b·ho·wo backward weight); ‖·‖ relative ≤ this·√K (seen ≤ 2e-8·√K). */
+export const CONV2D_REL_PER_SQRT_K = 2e-7;
+/** conv2d gradients (dx, dw, dbias of L = Σ y·g) vs float64 central differences of the float64 forward. */
+export const CONV2D_GRAD_REL = 1e-3;

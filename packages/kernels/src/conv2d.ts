@@ -57,7 +57,7 @@ export interface Conv2dBackwardWeightArgs extends Conv2dShape {
 
 export type Conv2dPath = 'subgroup' | 'tiled';
 
-export interface Conv2dOptions {
+export interface Conv2dKernelOptions {
   path?: Conv2dPath;
   chunks?: number; // backward weight: split-K chunks (default: enough workgroups to fill the device)
   maxBindingElements?: number; // default maxStorageBufferBindingSize / 4; tests lower it to exercise batch panels
@@ -121,7 +121,7 @@ export function conv2dSubgroupSize(gpu: Gpu): number {
 }
 
 /** The path a call takes: 'subgroup' on software adapters with a fixed subgroup size of 8 or 16, else 'tiled'. */
-export function conv2dPath(gpu: Gpu, options: Conv2dOptions = {}): Conv2dPath {
+export function conv2dPath(gpu: Gpu, options: Conv2dKernelOptions = {}): Conv2dPath {
   const sg = conv2dSubgroupSize(gpu);
   const path = options.path ?? (gpu.adapter.isSoftware && sg ? 'subgroup' : 'tiled');
   if (path === 'subgroup' && !sg) throw new Error('conv2d: the subgroup path needs the subgroups feature with a fixed subgroup size of 8 or 16');
@@ -176,7 +176,7 @@ function panel(buf: GpuBuffer, perImage: number, b0: number, nb: number): Bindin
   return b0 === 0 && nb * perImage >= buf.length ? buf : { buffer: buf, offset: b0 * perImage, length: nb * perImage };
 }
 
-function maxElements(gpu: Gpu, options: Conv2dOptions): number {
+function maxElements(gpu: Gpu, options: Conv2dKernelOptions): number {
   return options.maxBindingElements ?? Math.floor(gpu.limits.maxStorageBufferBindingSize / 4);
 }
 
@@ -223,7 +223,7 @@ interface ForwardJob {
   accumulate: boolean;
 }
 
-function runForwardShaped(gpu: Gpu, job: ForwardJob, s: Conv2dShape, w: GpuBuffer, options: Conv2dOptions): void {
+function runForwardShaped(gpu: Gpu, job: ForwardJob, s: Conv2dShape, w: GpuBuffer, options: Conv2dKernelOptions): void {
   const path = conv2dPath(gpu, options);
   const flip = job.kind === 'backwardData';
   const inImage = job.a * job.hi * job.wi;
@@ -247,7 +247,8 @@ function runForwardShaped(gpu: Gpu, job: ForwardJob, s: Conv2dShape, w: GpuBuffe
       const mblk = Math.ceil(groups / SG);
       const xin = panel(job.input, inImage, b0, nb);
       kernel.run(gpu, {
-        bind: { xin, xin4: xin, wp, bias: biasBuf, out: panel(job.output, outImage, b0, nb) },
+        // The vec4 alias is bound only where it is read (a tensor under 4 elements is too small for it).
+        bind: { xin, xin4: vec ? xin : dummy(gpu), wp, bias: biasBuf, out: panel(job.output, outImage, b0, nb) },
         params: params(SG_PARAMS, { a: job.a, h: job.hi, w: job.wi, n: job.n, ho: job.ho, wo: job.wo, kh: job.k, kw: job.k, kwp, pad_y: job.pad, pad_x: job.pad, np, groups, gw, nblk, mblk, acc: job.accumulate ? 1 : 0, has_bias: job.bias ? 1 : 0 }),
         overrides: { SG, JW, VEC: vec ? 1 : 0, TQ },
         workgroups: mblk * nblk,
@@ -271,7 +272,7 @@ function runForwardShaped(gpu: Gpu, job: ForwardJob, s: Conv2dShape, w: GpuBuffe
 }
 
 /** out = conv(x, w) + bias (+ out when accumulate). See the file header. */
-export function conv2d(gpu: Gpu, args: Conv2dArgs, options: Conv2dOptions = {}): void {
+export function conv2d(gpu: Gpu, args: Conv2dArgs, options: Conv2dKernelOptions = {}): void {
   const what = 'conv2d';
   const { ho, wo } = checkShape(what, args);
   const { b, cin, cout, h, width, k, pad } = args;
@@ -283,7 +284,7 @@ export function conv2d(gpu: Gpu, args: Conv2dArgs, options: Conv2dOptions = {}):
 }
 
 /** dx = conv_transpose(dy, w) (+ dx when accumulate): the gradient of conv2d with respect to x. */
-export function conv2dBackwardData(gpu: Gpu, args: Conv2dBackwardDataArgs, options: Conv2dOptions = {}): void {
+export function conv2dBackwardData(gpu: Gpu, args: Conv2dBackwardDataArgs, options: Conv2dKernelOptions = {}): void {
   const what = 'conv2dBackwardData';
   const { ho, wo } = checkShape(what, args);
   const { b, cin, cout, h, width, k, pad } = args;
@@ -305,7 +306,7 @@ function chunkCount(rows: number, tilesPerChunk: number, perChunk: number, reque
 }
 
 /** dw (and dbias) of conv2d: overwritten, or added to when accumulate. See the file header. */
-export function conv2dBackwardWeight(gpu: Gpu, args: Conv2dBackwardWeightArgs, options: Conv2dOptions = {}): void {
+export function conv2dBackwardWeight(gpu: Gpu, args: Conv2dBackwardWeightArgs, options: Conv2dKernelOptions = {}): void {
   const what = 'conv2dBackwardWeight';
   const { ho, wo } = checkShape(what, args);
   const { b, cin, cout, h, width, k, pad } = args;
@@ -339,7 +340,7 @@ export function conv2dBackwardWeight(gpu: Gpu, args: Conv2dBackwardWeightArgs, o
       partial = gpu.alloc(chunks * len, 'conv2d-dw-partials');
       const vec = options.vec !== false && width % 4 === 0 && wo === width && kwp === JW && pad === (JW - 1) / 2;
       sgKernels.backwardWeight.run(gpu, {
-        bind: { xin: xs, dy: dys, xin4: xs, dy4: dys, out: partial },
+        bind: { xin: xs, dy: dys, xin4: vec ? xs : dummy(gpu), dy4: vec ? dys : dummy(gpu), out: partial },
         params: params(SG_PARAMS, { a: cin, h, w: width, n: cout, ho, wo, kh: k, kw: k, kwp, pad_y: pad, pad_x: pad, nblk, mblk, rows, rows_per_chunk: rowsPerChunk, chunks, nr }),
         overrides: { SG, JW, VEC: vec ? 1 : 0 },
         workgroups: chunks * nblk * mblk,

@@ -38,3 +38,5 @@ export * from './neighbours.ts';
 export * from './neighbours.ref.ts';
 export * from './attention.ts';
 export * from './attention.ref.ts';
+export * from './conv2d.ts';
+export * from './conv2d.ref.ts';
