@@ -328,17 +328,24 @@ fn transpose_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
 // ---- Householder tridiagonalisation (A ← HₖAHₖ, k = 0 … n−3; the host solves the tridiagonal T) ----
 // A (av) is the full symmetric n×ld matrix (ld a multiple of 4); Hₖ = I − τₖuₖuₖᵀ with uₖ = 0 above
 // k+1, 1 at k+1, from row k of A⁽ᵏ⁾ (LAPACK dlarfg: β = −sign(x₀)‖x‖, τ = (β − x₀)/β, u_i = x_i/(x₀ − β)).
-// pₖ = τₖ·A⁽ᵏ⁾₂₂·uₖ, wₖ = pₖ − (τₖ/2)(pₖᵀuₖ)·uₖ, A⁽ᵏ⁺¹⁾₂₂ = A⁽ᵏ⁾₂₂ − uₖwₖᵀ − wₖuₖᵀ. The rank-2 update
-// is applied lazily: tri_fused(k) applies update k−1 and forms pₖ in one pass over A₂₂, tri_next(k+1)
-// forms wₖ and, from row k+1 of A⁽ᵏ⁺¹⁾ (updated on the fly), the next reflector. Dispatches:
-// tri_next(0), then tri_fused(k), tri_next(k+1) for k = 0 … n−3.
+// pₖ = τₖ·A⁽ᵏ⁾₂₂·uₖ, wₖ = pₖ − (τₖ/2)(pₖᵀuₖ)·uₖ, A⁽ᵏ⁺¹⁾₂₂ = A⁽ᵏ⁾₂₂ − uₖwₖᵀ − wₖuₖᵀ.
+// The rank-2 updates are applied NB at a time (LAPACK dlatrd's idea without the GEMM): A in memory is
+// A⁽ᵏᵇ⁾, kb = NB·⌊k/NB⌋, and the pass of step k either
+//   k a multiple of NB (> 0): applies updates k−NB … k−1 while forming pₖ (reads and writes A₂₂), or
+//   else: only reads A₂₂, pₖ = τₖ(A⁽ᵏᵇ⁾uₖ − Σ_{kb ≤ t < k} (u_t(w_t·uₖ) + w_t(u_t·uₖ))),
+// so 3 of 4 passes only read (lavapipe: ~2.7 ns an element read, ~5 read and written). tri_next(s) forms
+// w_{s−1}, row s of A⁽ˢ⁾ (pending updates applied on the fly), the reflector u_s and the dots w_t·u_s,
+// u_t·u_s the next pass needs. Dispatches: tri_next(0), then tri_fused(k), tri_next(k+1), k = 0 … n−3.
+
+const NB: u32 = 4u;
 
 @group(0) @binding(11) var<storage, read_write> hv: array<f32>;    // n×ld: row k holds uₖ
 @group(0) @binding(12) var<storage, read_write> pvec: array<f32>;  // ld: pₖ
 @group(0) @binding(13) var<storage, read_write> tri: array<f32>;   // 3·ld: d, e (= β), τ
 @group(0) @binding(14) var<storage, read> hv4: array<vec4f>;       // hv as vec4 (tri_fused)
-@group(0) @binding(15) var<storage, read> wvec4: array<vec4f>;     // wₖ as vec4 (tri_fused)
-@group(0) @binding(16) var<storage, read_write> wvec: array<f32>;  // ld: wₖ
+@group(0) @binding(15) var<storage, read> wring4: array<vec4f>;    // wring as vec4 (tri_fused)
+@group(0) @binding(16) var<storage, read_write> wring: array<f32>; // NB×ld: w_t in row t mod NB
+@group(0) @binding(17) var<storage, read_write> dots: array<f32>;  // 2·NB: w_t·u_s, then u_t·u_s (slot t mod NB)
 
 var<workgroup> red256: array<f32, 256>;
 var<workgroup> wg_alpha: f32;
@@ -358,42 +365,67 @@ fn wg_sum256(v: f32, lid: u32) -> f32 {
   return r;
 }
 
-// One workgroup, s = params.step: w_{s−1} ← p − (τ/2)(pᵀu)u (s ≥ 1), row s of A⁽ˢ⁾ (A's row s minus
-// the pending update s−1), d_s, and the reflector u_s (hv row s, whole row written), e_s = β, τ_s; at
-// s = n−2 also d_{n−1}.
+// Maximum over a workgroup of 256 (every invocation gets it).
+fn wg_max256(v: f32, lid: u32) -> f32 {
+  red256[lid] = v;
+  workgroupBarrier();
+  for (var s = 128u; s > 0u; s >>= 1u) {
+    if (lid < s) { red256[lid] = max(red256[lid], red256[lid + s]); }
+    workgroupBarrier();
+  }
+  let r = red256[0];
+  workgroupBarrier();
+  return r;
+}
+
+// One workgroup, s = params.step (invocation lid handles c ≡ s + lid mod 256 throughout, so it reads
+// back only its own writes to hv row s). The reflector's norm is formed from x/max|x| (LAPACK dnrm2's
+// care): near the end of a rank-deficient A, x is ~1e-18 and its float32 squares would flush to zero,
+// leaving τ ≠ 2/‖u‖² and Q visibly non-orthogonal (seen 5e-5 on one reflector).
 @compute @workgroup_size(256)
 fn tri_next(@builtin(local_invocation_index) lid: u32) {
   let n = params.n;
   let ld = params.ld;
   let s = params.step;
   let rowS = s * ld;
-  let rowP = select(0u, (s - 1u) * ld, s > 0u);
-  var kk = 0.0;
+  // Pending updates t0 … s−1 (none at s = 0).
+  let t0 = select(0u, NB * ((s - 1u) / NB), s > 0u);
   if (s > 0u) {
+    let rowP = (s - 1u) * ld;
     var acc = 0.0;
     for (var c = s + lid; c < n; c += 256u) { acc += pvec[c] * hv[rowP + c]; }
-    kk = 0.5 * tri[2u * ld + s - 1u] * wg_sum256(acc, lid);
+    let kk = 0.5 * tri[2u * ld + s - 1u] * wg_sum256(acc, lid);
+    let wrow = ((s - 1u) % NB) * ld;
     for (var c = lid; c < ld; c += 256u) {
-      wvec[c] = select(0.0, pvec[c] - kk * hv[rowP + c], c >= s && c < n);
+      wring[wrow + c] = select(0.0, pvec[c] - kk * hv[rowP + c], c >= s && c < n);
     }
+    storageBarrier();
   }
-  // u_{s−1}[s] and w_{s−1}[s] (zero when s = 0: no pending update).
-  let us = select(0.0, hv[rowP + s], s > 0u);
-  let ws = select(0.0, pvec[s] - kk * us, s > 0u);
-  var ss = 0.0;
+  // Row s of A⁽ˢ⁾ and the tail of d.
+  var mx = 0.0;
   for (var c = s + lid; c < n; c += 256u) {
-    var uc = 0.0;
-    var wc = 0.0;
-    if (s > 0u) {
-      uc = hv[rowP + c];
-      wc = pvec[c] - kk * uc;
+    var r = av_at(rowS + c);
+    for (var t = t0; t < s; t++) {
+      let ut = t * ld;
+      let wt = (t % NB) * ld;
+      r -= hv[ut + s] * wring[wt + c] + wring[wt + s] * hv[ut + c];
     }
-    let r = av_at(rowS + c) - (us * wc + ws * uc);
     if (c == s) { tri[s] = r; }
     if (c == s + 1u) { wg_alpha = r; }
-    if (c >= s + 2u) { ss += r * r; }
+    if (c >= s + 1u) { mx = max(mx, abs(r)); }
     hv[rowS + c] = r;
-    if (c == n - 1u && s + 2u == n) { tri[n - 1u] = av_at((n - 1u) * ld + n - 1u) - 2.0 * uc * wc; }
+  }
+  mx = wg_max256(mx, lid);
+  let inv = select(0.0, 1.0 / mx, mx > 0.0);
+  var ss = 0.0;
+  for (var c = s + lid; c < n; c += 256u) {
+    let r = hv[rowS + c] * inv;
+    if (c >= s + 2u) { ss += r * r; }
+  }
+  if (lid == 0u && s + 2u == n) {   // d_{n−1} = A⁽ⁿ⁻²⁾[n−1, n−1]
+    var dl = av_at((n - 1u) * ld + n - 1u);
+    for (var t = t0; t < s; t++) { dl -= 2.0 * hv[t * ld + n - 1u] * wring[(t % NB) * ld + n - 1u]; }
+    tri[n - 1u] = dl;
   }
   ss = wg_sum256(ss, lid);
   let alpha = wg_alpha;
@@ -401,7 +433,8 @@ fn tri_next(@builtin(local_invocation_index) lid: u32) {
   var tau = 0.0;
   var scale = 0.0;
   if (ss > 0.0) {
-    beta = -select(-1.0, 1.0, alpha >= 0.0) * sqrt(alpha * alpha + ss);
+    let a1 = alpha * inv;
+    beta = -select(-1.0, 1.0, alpha >= 0.0) * mx * sqrt(a1 * a1 + ss);
     tau = (beta - alpha) / beta;
     scale = 1.0 / (alpha - beta);
   }
@@ -410,56 +443,76 @@ fn tri_next(@builtin(local_invocation_index) lid: u32) {
     tri[2u * ld + s] = tau;
   }
   for (var c = lid; c < s; c += 256u) { hv[rowS + c] = 0.0; }
-  for (var c = s + lid; c < ld; c += 256u) {   // the same c as above: reads this invocation's own r
+  for (var c = s + lid; c < ld; c += 256u) {
     var u = 0.0;
     if (c == s + 1u) { u = 1.0; } else if (c > s + 1u && c < n) { u = hv[rowS + c] * scale; }
     hv[rowS + c] = u;
   }
-}
-
-// A[i, c] ← A[i, c] − u_{k−1,i}·w_{k−1,c} − w_{k−1,i}·u_{k−1,c} (k ≥ 1) and p_c += A[i, c]·u_{k,i}.
-fn fused_row(i: u32, lo: u32, upi: f32, wpi: f32, uki: f32, c4: u32, uc: vec4f, wc: vec4f, acc: ptr<function, vec4f>) {
-  if (i < lo || i >= params.n) { return; }
-  let e = i * (params.ld / 4u) + c4;
-  let x = av[e] - (upi * wc + wpi * uc);
-  av[e] = x;
-  *acc += x * uki;
+  // Dots for the read-only pass of step s: w_t·u_s and u_t·u_s, kb ≤ t < s.
+  if (s % NB != 0u) {
+    for (var t = NB * (s / NB); t < s; t++) {
+      let ut = t * ld;
+      let wt = (t % NB) * ld;
+      var da = 0.0;
+      var db = 0.0;
+      for (var c = s + lid; c < n; c += 256u) {   // the c of this invocation's own u_s writes (u_s[s] = 0)
+        let us = hv[rowS + c];
+        da += wring[wt + c] * us;
+        db += hv[ut + c] * us;
+      }
+      da = wg_sum256(da, lid);
+      db = wg_sum256(db, lid);
+      if (lid == 0u) {
+        dots[t % NB] = da;
+        dots[NB + t % NB] = db;
+      }
+    }
+  }
 }
 
 // k = params.step. One invocation per 4 columns c ≥ k+1 (workgroups of 32 cover 128 columns from quad
-// ⌊(k+1)/4⌋), looping over the rows i ≥ k+1: applies the pending update k−1 to A₂₂ and forms
-// pvec[c] ← τₖ·Σ_i A⁽ᵏ⁾[i, c]·u_{k,i} (A symmetric: column sums are the product).
+// ⌊(k+1)/4⌋), looping over row quads from ⌊(k+1)/4⌋: pvec[c] ← pₖ[c] (A symmetric: column sums are
+// A·uₖ). A has ⌈n/4⌉·4 rows; rows outside [k+1, n) need no test: there uₖ, u_t and w_t vanish (the
+// update leaves padding rows zero and only touches dead rows ≤ k).
 @compute @workgroup_size(32)
 fn tri_fused(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let n = params.n;
-  let q = params.ld / 4u;
+  let qd = params.ld / 4u;
   let k = params.step;
   let j0 = k + 1u;
   let c4 = j0 / 4u + wid.x * 32u + lid;
-  if (c4 >= q) { return; }
-  let rk = k * q;
-  let rp = select(0u, (k - 1u) * q, k > 0u);
-  var uc = vec4f();
-  var wc = vec4f();
-  if (k > 0u) {
-    uc = hv4[rp + c4];
-    wc = wvec4[c4];
-  }
-  var acc = vec4f();
+  if (c4 >= qd) { return; }
+  let rk = k * qd;
   let ie = (n + 3u) / 4u;
-  for (var i4 = j0 / 4u; i4 < ie; i4++) {
-    var up = vec4f();
-    var wp = vec4f();
-    if (k > 0u) {
-      up = hv4[rp + i4];
-      wp = wvec4[i4];
+  var acc = vec4f();
+  if (k % NB == 0u && k > 0u) {
+    let tb = k - NB;   // updates tb … k−1; w_t in ring row t − tb
+    let uc = mat4x4f(hv4[tb * qd + c4], hv4[(tb + 1u) * qd + c4], hv4[(tb + 2u) * qd + c4], hv4[(tb + 3u) * qd + c4]);
+    let wc = mat4x4f(wring4[c4], wring4[qd + c4], wring4[2u * qd + c4], wring4[3u * qd + c4]);
+    for (var i4 = j0 / 4u; i4 < ie; i4++) {
+      // Transposed: column r holds (u_t[i])_t, (w_t[i])_t for row i = 4·i4 + r.
+      let ut = transpose(mat4x4f(hv4[tb * qd + i4], hv4[(tb + 1u) * qd + i4], hv4[(tb + 2u) * qd + i4], hv4[(tb + 3u) * qd + i4]));
+      let wt = transpose(mat4x4f(wring4[i4], wring4[qd + i4], wring4[2u * qd + i4], wring4[3u * qd + i4]));
+      let uk = hv4[rk + i4];
+      let e = 4u * i4 * qd + c4;
+      let x0 = av[e] - (wc * ut[0] + uc * wt[0]);
+      let x1 = av[e + qd] - (wc * ut[1] + uc * wt[1]);
+      let x2 = av[e + 2u * qd] - (wc * ut[2] + uc * wt[2]);
+      let x3 = av[e + 3u * qd] - (wc * ut[3] + uc * wt[3]);
+      av[e] = x0;
+      av[e + qd] = x1;
+      av[e + 2u * qd] = x2;
+      av[e + 3u * qd] = x3;
+      acc += mat4x4f(x0, x1, x2, x3) * uk;
     }
-    let uk = hv4[rk + i4];
-    let b = 4u * i4;
-    fused_row(b, j0, up.x, wp.x, uk.x, c4, uc, wc, &acc);
-    fused_row(b + 1u, j0, up.y, wp.y, uk.y, c4, uc, wc, &acc);
-    fused_row(b + 2u, j0, up.z, wp.z, uk.z, c4, uc, wc, &acc);
-    fused_row(b + 3u, j0, up.w, wp.w, uk.w, c4, uc, wc, &acc);
+  } else {
+    for (var i4 = j0 / 4u; i4 < ie; i4++) {
+      let e = 4u * i4 * qd + c4;
+      acc += mat4x4f(av[e], av[e + qd], av[e + 2u * qd], av[e + 3u * qd]) * hv4[rk + i4];
+    }
+    for (var t = NB * (k / NB); t < k; t++) {
+      acc -= hv4[t * qd + c4] * dots[t % NB] + wring4[(t % NB) * qd + c4] * dots[NB + t % NB];
+    }
   }
   let tau = tri[2u * params.ld + k];
   for (var t = 0u; t < 4u; t++) {

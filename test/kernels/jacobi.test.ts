@@ -1,5 +1,5 @@
 import { describe, it, beforeAll, expect } from 'vitest';
-import { getDevice, type Gpu, type GpuBuffer, type EighMethod, eigh, svd, eighTopK, eighRef, svdRef, eighTopKRef, tridiagonalize, tridiagonalizeRef, tridiagonalEig, tridiagonalValues, padMatrix } from '@gausslens/kernels';
+import { getDevice, type Gpu, type GpuBuffer, type EighMethod, eigh, svd, eighTopK, eighRef, svdRef, eighTopKRef, tridiagonalize, tridiagonalizeRef, tridiagonalEig, tridiagonalValues, padMatrix, TRIDIAG_NB } from '@gausslens/kernels';
 import { EIGH_RESIDUAL, EIGH_ORTHO, EIGH_VALUES_REL, EIGH_VECTOR, SVD_RECON, SVD_ORTHO, SVD_VALUES_REL, TOPK_VALUES_REL, TOPK_RESIDUAL, TRIDIAG_ENTRIES_REL, TRIDIAG_VALUES_REL, TRIEIG_RESIDUAL, TRIEIG_ORTHO } from '../support/tolerances.ts';
 import { randomArray, randomNormalArray, relError, POISON } from '../support/check.ts';
 
@@ -179,6 +179,37 @@ describe('eigh (Householder tridiagonalisation + host tridiagonal solve, default
     for (let k = n - zeros; k < n; k++) expect(Math.abs(values[k]) / frob(a), `λ_${k} should vanish`).toBeLessThan(EIGH_RESIDUAL);
   });
 
+  it('n = 784 pixel covariance YᵀY/N: decaying pixel scales, 60 always-zero pixels (rank-deficient tail)', async () => {
+    const n = 784;
+    const N = 1000;
+    const zero = new Set(Array.from({ length: n }, (_, i) => i).sort(() => Math.random() - 0.5).slice(0, 60));
+    const scale = Array.from({ length: n }, (_, i) => (zero.has(i) ? 0 : Math.exp(-i / 80)));
+    const y = randomNormalArray(N * n);
+    const a = new Float32Array(n * n);
+    const acc = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      if (!scale[i]) continue;
+      acc.fill(0);
+      for (let r = 0; r < N; r++) {
+        const yi = y[r * n + i] * scale[i];
+        for (let j = i; j < n; j++) acc[j] += yi * y[r * n + j] * scale[j];
+      }
+      for (let j = i; j < n; j++) a[i * n + j] = a[j * n + i] = acc[j] / N;
+    }
+    const { values, u } = await runEigh(a, n);
+    // Invariants instead of a float64 reference: trace and ‖A‖_F² are Σλ and Σλ².
+    let trace = 0;
+    for (let i = 0; i < n; i++) trace += a[i * n + i];
+    const sum = values.reduce((s, v) => s + v, 0);
+    const sumsq = values.reduce((s, v) => s + v * v, 0);
+    expect(Math.abs(sum - trace) / trace, 'Σλ vs trace').toBeLessThan(EIGH_VALUES_REL);
+    expect(Math.abs(sumsq - frob(a) ** 2) / frob(a) ** 2, 'Σλ² vs ‖A‖²').toBeLessThan(EIGH_VALUES_REL);
+    // The zero pixels span part of the null space: no eigenvector of a clearly nonzero λ touches them.
+    let leak = 0;
+    for (let k = 0; k < n && values[k] > 1e-4 * values[0]; k++) for (const i of zero) leak = Math.max(leak, Math.abs(u[i * n + k]));
+    expect(leak, 'eigenvectors of λ > 1e-4·λ₀ on the zero pixels').toBeLessThan(1e-3);
+  });
+
   for (const scale of [1e-30, 1e18]) {
     it(`scale ${scale}, n = 20: float32 squares would underflow/overflow without the power-of-two prescaling`, async () => {
       const n = 20;
@@ -261,13 +292,13 @@ describe('tridiagonalisation pieces', () => {
   async function gpuTridiagonal(a: Float32Array, n: number): Promise<{ d: Float32Array; e: Float32Array }> {
     const ld = Math.ceil(n / 4) * 4;
     const src = gpu.upload(a);
-    const w = gpu.alloc(n * ld);
-    const b = { hv: gpu.alloc(n * ld), p: gpu.alloc(ld), w: gpu.alloc(ld), tri: gpu.alloc(3 * ld) };
-    for (const x of [w, b.hv, b.p, b.w, b.tri]) gpu.fill(x, POISON);
-    padMatrix(gpu, src, n, n, w, ld);
+    const w = gpu.alloc(ld * ld); // ⌈n/4⌉·4 rows, the padding zero
+    const b = { hv: gpu.alloc(n * ld), p: gpu.alloc(ld), w: gpu.alloc(TRIDIAG_NB * ld), dots: gpu.alloc(2 * TRIDIAG_NB), tri: gpu.alloc(3 * ld) };
+    for (const x of [w, b.hv, b.p, b.w, b.dots, b.tri]) gpu.fill(x, POISON);
+    padMatrix(gpu, src, n, n, w, ld, false, ld);
     tridiagonalize(gpu, w, n, ld, b);
     const t = await gpu.read(b.tri);
-    for (const x of [src, w, b.hv, b.p, b.w, b.tri]) x.release();
+    for (const x of [src, w, b.hv, b.p, b.w, b.dots, b.tri]) x.release();
     const d = t.slice(0, n);
     const e = t.slice(ld, ld + n - 1);
     finite(d, 'd');

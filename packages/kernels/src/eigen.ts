@@ -16,7 +16,7 @@ import type { Gpu } from './device.ts';
 import type { GpuBuffer } from './buffers.ts';
 import { reduce } from './reduce.ts';
 import { gemm } from './gemm.ts';
-import { JACOBI_TILE, jacobiLayout, jacobiTiles, jacobiSymStep, jacobiOneSidedStep, offdiagRows, colSumsq, extractDiagonal, padMatrix, setIdentity, gatherCols, transposeMatrix, tridiagonalize, scaleToUnitMax, type JacobiLayout, type PairSolve } from './jacobi.ts';
+import { JACOBI_TILE, jacobiLayout, jacobiTiles, jacobiSymStep, jacobiOneSidedStep, offdiagRows, colSumsq, extractDiagonal, padMatrix, setIdentity, gatherCols, transposeMatrix, tridiagonalize, scaleToUnitMax, TRIDIAG_NB, type JacobiLayout, type PairSolve } from './jacobi.ts';
 
 export interface JacobiOptions {
   /** Stop when the convergence measure ≤ tol: eigh: ‖off(VᵀAV)‖_F/‖A‖_F; svd: max column cosine. */
@@ -333,15 +333,16 @@ export function eighTridiagonalRecord(gpu: Gpu, a: GpuBuffer, n: number): EighTr
   const packed = gpu.alloc(hvLen + 3 * n4 + 1, 'eigh-reflectors');
   const tri = gpu.alloc(3 * n4, 'eigh-tri');
   const p = gpu.alloc(n4, 'eigh-p');
-  const wv = gpu.alloc(n4, 'eigh-w');
+  const wv = gpu.alloc(TRIDIAG_NB * n4, 'eigh-w');
+  const dots = gpu.alloc(2 * TRIDIAG_NB, 'eigh-dots');
   const norms = gpu.alloc(3, 'eigh-norms');
   padMatrix(gpu, a, n, n, w, n4, true, n4);
   scaleToUnitMax(gpu, w, s4, n4 * n4, norms);
   gpu.copy(s4, w, n4 * n4);
-  tridiagonalize(gpu, w, n, n4, { hv: { buffer: packed, offset: 0, length: n4 * n4 }, p, w: wv, tri });
+  tridiagonalize(gpu, w, n, n4, { hv: { buffer: packed, offset: 0, length: n4 * n4 }, p, w: wv, dots, tri });
   gpu.copy(tri, packed, 3 * n4, 0, hvLen);
   gpu.copy(norms, packed, 1, 1, hvLen + 3 * n4);
-  for (const b of [w, tri, p, wv]) b.release();
+  for (const b of [w, tri, p, wv, dots]) b.release();
   return { n, n4, hvLen, s4, packed, norms };
 }
 

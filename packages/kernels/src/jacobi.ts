@@ -26,9 +26,9 @@ const K = {
   pad: def('pad', { src: 'read', out: 'read_write' }),
   gatherCols: def('gather_cols', { src: 'read', out: 'read_write', perm: 'read', sc: 'read' }),
   transpose: def('transpose_rows', { src: 'read', out: 'read_write' }),
-  triNext: def('tri_next', { av: 'read_write', hv: 'read_write', pvec: 'read_write', tri: 'read_write', wvec: 'read_write' }),
+  triNext: def('tri_next', { av: 'read_write', hv: 'read_write', pvec: 'read_write', tri: 'read_write', wring: 'read_write', dots: 'read_write' }),
   scalePow2: def('scale_pow2', { src: 'read', out: 'read_write', meas: 'read_write' }),
-  triFused: def('tri_fused', { av: 'read_write', hv4: 'read', wvec4: 'read', pvec: 'read_write', tri: 'read_write' }, 32),
+  triFused: def('tri_fused', { av: 'read_write', hv4: 'read', wring4: 'read', pvec: 'read_write', tri: 'read_write', dots: 'read_write' }, 32),
 };
 
 /** Every kernel of the family, e.g. to compile them ahead of a timed run. */
@@ -144,15 +144,19 @@ export function transposeMatrix(gpu: Gpu, src: GpuBuffer, rows: number, cols: nu
 export interface TridiagonalBuffers {
   hv: BindingValue; // n×ld: row k holds the reflector u_k (1 at column k+1, zeros left of it)
   p: GpuBuffer; // ld
-  w: GpuBuffer; // ld
+  w: GpuBuffer; // TRIDIAG_NB·ld: ring of the pending w_t
+  dots: GpuBuffer; // 2·TRIDIAG_NB
   tri: GpuBuffer; // 3·ld: d (n), e (n − 1), τ (n − 1; τ_{n−2} = 0)
 }
+
+/** Rank-2 updates applied per pass over A (NB in shaders/jacobi.wgsl). */
+export const TRIDIAG_NB = 4;
 
 /** Dispatches between explicit flushes (the device batches 64 dispatches a submit; see eigen.ts). */
 export const FLUSH_EVERY = 24;
 
 /**
- * Reduces the symmetric A (n×ld, full storage, overwritten) to tridiagonal T = QᵀAQ with
+ * Reduces the symmetric A (n×n in ⌈n/4⌉·4 rows of ld, padding zero, full storage, overwritten) to tridiagonal T = QᵀAQ with
  * Q = H₀H₁…H_{n−3}, Hₖ = I − τₖuₖuₖᵀ: d, e and τ land in tri, the uₖ in hv. Two dispatches a
  * column (shaders/jacobi.wgsl: tri_next, tri_fused), no read-back.
  */
@@ -160,13 +164,15 @@ export function tridiagonalize(gpu: Gpu, a: GpuBuffer, n: number, ld: number, b:
   if (ld % 4 || ld < n) throw new RangeError(`tridiagonalize: ld = ${ld} must be a multiple of 4 and ≥ n = ${n}`);
   if (!Number.isInteger(n) || n < 2) throw new RangeError(`tridiagonalize: n = ${n} must be an integer ≥ 2`);
   const quads = ld / 4;
-  const next = (s: number) => K.triNext.run(gpu, { bind: { av: a, hv: b.hv, pvec: b.p, tri: b.tri, wvec: b.w }, params: p({ n, ld, step: s }), workgroups: 1 });
+  if (b.w.length < TRIDIAG_NB * ld || b.dots.length < 2 * TRIDIAG_NB) throw new RangeError(`tridiagonalize: w needs ${TRIDIAG_NB}·ld and dots ${2 * TRIDIAG_NB} elements`);
+  if (a.length < ld * Math.ceil(n / 4) * 4) throw new RangeError(`tridiagonalize: A needs ⌈n/4⌉·4 = ${Math.ceil(n / 4) * 4} rows of ld = ${ld} (zero padding rows)`);
+  const next = (s: number) => K.triNext.run(gpu, { bind: { av: a, hv: b.hv, pvec: b.p, tri: b.tri, wring: b.w, dots: b.dots }, params: p({ n, ld, step: s }), workgroups: 1 });
   gpu.flush(); // start a fresh batch (see the flushing note in eigen.ts)
   next(0);
   let since = 1;
   for (let k = 0; k + 2 < n; k++) {
     const groups = Math.ceil((quads - Math.floor((k + 1) / 4)) / 32);
-    K.triFused.run(gpu, { bind: { av: a, hv4: b.hv, wvec4: b.w, pvec: b.p, tri: b.tri }, params: p({ n, ld, step: k }), workgroups: groups });
+    K.triFused.run(gpu, { bind: { av: a, hv4: b.hv, wring4: b.w, pvec: b.p, tri: b.tri, dots: b.dots }, params: p({ n, ld, step: k }), workgroups: groups });
     next(k + 1);
     since += 2;
     if (since >= FLUSH_EVERY) {
