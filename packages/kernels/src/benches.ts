@@ -15,3 +15,5 @@ import { covarianceBenches } from './covariance.bench.ts';
 allBenches.push(...covarianceBenches);
 import { jacobiBenches } from './jacobi.bench.ts';
 allBenches.push(...jacobiBenches);
+import { conv2dBenches } from './conv2d.bench.ts';
+allBenches.push(...conv2dBenches);
