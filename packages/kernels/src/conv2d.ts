@@ -116,8 +116,9 @@ const TILE = 64; // tiled path: output tile side
 export function conv2dSubgroupSize(gpu: Gpu): number {
   if (!gpu.features.has('subgroups')) return 0;
   const info = (gpu.device as unknown as { adapterInfo?: { subgroupMinSize?: number; subgroupMaxSize?: number } }).adapterInfo;
-  const lo = info?.subgroupMinSize;
-  return lo === info?.subgroupMaxSize && (lo === 8 || lo === 16) ? lo : 0;
+  const lo = gpu.adapter.subgroupMinSize ?? info?.subgroupMinSize;
+  const hi = gpu.adapter.subgroupMaxSize ?? info?.subgroupMaxSize;
+  return lo === hi && (lo === 8 || lo === 16) ? lo : 0;
 }
 
 /** The path a call takes: 'subgroup' on software adapters with a fixed subgroup size of 8 or 16, else 'tiled'. */
