@@ -7,6 +7,7 @@ import { benchCommand } from './commands/bench.ts';
 import { gaussianCommand } from './commands/gaussian.ts';
 import { denoiseCommand } from './commands/denoise.ts';
 import { sampleCommand } from './commands/sample.ts';
+import { trainCommand } from './commands/train.ts';
 
 export function buildProgram(): Command {
   const program = new Command('gausslens')
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   program.addCommand(gaussianCommand());
   program.addCommand(denoiseCommand());
   program.addCommand(sampleCommand());
+  program.addCommand(trainCommand());
   return program;
 }
 

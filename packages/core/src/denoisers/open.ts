@@ -7,6 +7,7 @@ import { releaseStructure } from '../gaussian/structure.ts';
 import { GaussianDenoiser } from './gaussian.ts';
 import { MultiDeltaDenoiser } from './multi_delta.ts';
 import { parseDenoiserSpec, type Denoiser, type DenoiserSpec } from './types.ts';
+import { loadNetwork } from '../edm/network.ts';
 
 export interface DenoiserContext {
   gpu: Gpu;
@@ -44,7 +45,13 @@ export async function openDenoiser(spec: string | DenoiserSpec, ctx: DenoiserCon
     }
     case 'linear':
       throw new Error(`denoiser linear:${s.file}: linear denoisers come with \`gausslens distill\`, which is not built yet`);
-    case 'network':
-      throw new Error(`denoiser network:${s.checkpoint}: network denoisers come with \`gausslens train\`, which is not built yet`);
+    case 'network': {
+      const net = await loadNetwork(gpu, s.checkpoint);
+      if (net.d !== data.d) {
+        net.release();
+        throw new Error(`denoiser network:${s.checkpoint}: the network takes images of d = ${net.d} values, the data set ${data.spec} has d = ${data.d} (use the data spec it was trained on, e.g. with ?resize=)`);
+      }
+      return { denoiser: net, close: () => net.release() };
+    }
   }
 }
