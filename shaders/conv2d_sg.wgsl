@@ -6,8 +6,11 @@
 //   (broadcast weights); K in steps of one kernel row × JW columns over a window of TP + JW − 1 inputs a lane.
 //   Grid: ⌈groups / SG⌉ · nblk folded 2-D (groups = b·ho·⌈wo/TP⌉ pixel groups).
 // backward_weight: out[chunk,n,a,i,j] = Σ_{rows of the chunk, x} dy[b,n,y,x]·xin[b,a,y+i−pad_y,x+j−pad_x]
-//   (split-K partials; M = n, N = a·kh·kw, K = pixels). Lane = one kernel row (a, i) × JW columns; 16 output channels a
-//   workgroup; dy of SG pixels × 16 channels is loaded cooperatively and broadcast. Grid: chunks · nblk · mblk folded 2-D.
+//   (split-K partials; M = n, N = a·kh·kw, K = pixels). 16 output channels a workgroup; dy of SG pixels × 16 channels
+//   is loaded cooperatively and broadcast. KR = 1: lane = one kernel row (a, i) × JW columns. KR = 3 (3×3 kernels):
+//   lane = channel a with all three kernel rows; a workgroup walks down the rows of its chunk one column segment at a
+//   time, rolling the three input-row windows, so each input row is loaded once instead of three times.
+//   Grid: chunks · nblk · mblk folded 2-D.
 // Loops the driver must unroll (constant array indices) are kept short; the order of the multiply-adds keeps one
 // channel quad's accumulators live at a time (the rest stay in memory).
 enable subgroups;
@@ -30,6 +33,7 @@ override SG: u32 = 16u;  // lanes: the subgroup size, 8 or 16
 override TQ: u32 = 4u;   // forward: vec4s of output channels a workgroup, 4 or 8 (16 or 32 channels)
 const TB: u32 = 4u;      // backward_weight: vec4s of output channels a workgroup (16 channels)
 override JW: u32 = 3u;   // kernel columns a step: 3, or 1 for 1×1 kernels
+override KR: u32 = 1u;   // backward_weight: kernel rows a lane, 1 or 3 (3×3 kernels)
 override VEC: bool = false;  // rows read as aligned vec4: w % 4 = 0 (and wo % 4 = 0), kwp = JW, pad_x = JW / 2
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -43,7 +47,6 @@ override VEC: bool = false;  // rows read as aligned vec4: w % 4 = 0 (and wo % 4
 
 var<private> xw: array<f32, 18>;       // a lane's window of inputs along a row (TP + 2 or SG + 2)
 var<private> facc: array<vec4f, 64>;   // forward accumulators [pixel t][channel quad q] (TP·TQ)
-var<private> bacc: array<vec4f, 12>;   // backward_weight accumulators [column j][channel quad q] (JW·TB)
 
 // Input at (row base rb, column c) of xin, zero outside the row or when the row is out of range.
 fn load_x(rb: i32, c: i32, rok: bool) -> f32 {
@@ -154,57 +157,87 @@ fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
 
 // ---- backward_weight ----------------------------------------------------------------------------
 
-// dy of SG pixels × 4·TB channels, loaded cooperatively: round r holds channel co0 + (r % G)·SG + lane and pixels
-// x0 + 4·(r / G) .. +3 (G = 4·TB / SG), so the value at pixel t, channel c is component t % 4 of round
+// dy of SG pixels × 16 channels, loaded cooperatively: round r holds channel co0 + (r % G)·SG + lane and pixels
+// x0 + 4·(r / G) .. +3 (G = 16 / SG), so the value at pixel t, channel c is component t % 4 of round
 // (t / 4)·G + c / SG at lane c % SG.
 var<private> dv: array<vec4f, 4>;
+var<private> wins: array<array<f32, 18>, 3>;  // input windows of kernel rows 0 .. KR−1
+var<private> racc: array<vec4f, 36>;           // accumulators [kernel row i][column j][channel quad q]
 
-// bacc[j][q] += Σ_t xw[t + j]·dy(t, 4q .. 4q+3) over pixels t = 4p .. 4p+3, for one channel quad q whose channels sit
-// at lanes 4X .. 4X+3 of round offset roff (bwd_px0 .. bwd_px3 for X = 0 .. 3). One quad at a time keeps only its
-// accumulators and the window live; loops stay short enough for the driver to unroll (constant array indices).
-fn bwd_fma(q: u32, t: u32, d: vec4f) {
-  for (var j = 0u; j < JW; j++) { bacc[j * TB + q] = fma(vec4f(xw[t + j]), d, bacc[j * TB + q]); }
+// racc[i][j][q] += Σ_t wins[i][t + j]·dy(t, 4q .. 4q+3) over pixels t = 4p .. 4p+3, for one channel quad q whose
+// channels sit at lanes 4X .. 4X+3 of round offset roff (bwd_px0 .. bwd_px3 for X = 0 .. 3). One quad and one kernel row
+// at a time keeps few accumulators live; loops stay short enough for the driver to unroll (constant array indices).
+fn bwd_fma(q: u32, i: u32, t: u32, d: vec4f) {
+  for (var j = 0u; j < JW; j++) { racc[(i * JW + j) * TB + q] = fma(vec4f(wins[i][t + j]), d, racc[(i * JW + j) * TB + q]); }
 }
-fn bwd_px0(q: u32, roff: u32, p: u32) {
+fn bwd_px0(q: u32, roff: u32, i: u32, p: u32) {
   for (var e = 0u; e < 4u; e++) {
-    let s = dv[p * (4u * TB / SG) + roff][e];
-    bwd_fma(q, 4u * p + e, vec4f(subgroupBroadcast(s, 0u), subgroupBroadcast(s, 1u), subgroupBroadcast(s, 2u), subgroupBroadcast(s, 3u)));
+    let s = dv[p * (16u / SG) + roff][e];
+    bwd_fma(q, i, 4u * p + e, vec4f(subgroupBroadcast(s, 0u), subgroupBroadcast(s, 1u), subgroupBroadcast(s, 2u), subgroupBroadcast(s, 3u)));
   }
 }
-fn bwd_px1(q: u32, roff: u32, p: u32) {
+fn bwd_px1(q: u32, roff: u32, i: u32, p: u32) {
   for (var e = 0u; e < 4u; e++) {
-    let s = dv[p * (4u * TB / SG) + roff][e];
-    bwd_fma(q, 4u * p + e, vec4f(subgroupBroadcast(s, 4u), subgroupBroadcast(s, 5u), subgroupBroadcast(s, 6u), subgroupBroadcast(s, 7u)));
+    let s = dv[p * (16u / SG) + roff][e];
+    bwd_fma(q, i, 4u * p + e, vec4f(subgroupBroadcast(s, 4u), subgroupBroadcast(s, 5u), subgroupBroadcast(s, 6u), subgroupBroadcast(s, 7u)));
   }
 }
-fn bwd_px2(q: u32, roff: u32, p: u32) {
+fn bwd_px2(q: u32, roff: u32, i: u32, p: u32) {
   for (var e = 0u; e < 4u; e++) {
-    let s = dv[p * (4u * TB / SG) + roff][e];
-    bwd_fma(q, 4u * p + e, vec4f(subgroupBroadcast(s, 8u), subgroupBroadcast(s, 9u), subgroupBroadcast(s, 10u), subgroupBroadcast(s, 11u)));
+    let s = dv[p * (16u / SG) + roff][e];
+    bwd_fma(q, i, 4u * p + e, vec4f(subgroupBroadcast(s, 8u), subgroupBroadcast(s, 9u), subgroupBroadcast(s, 10u), subgroupBroadcast(s, 11u)));
   }
 }
-fn bwd_px3(q: u32, roff: u32, p: u32) {
+fn bwd_px3(q: u32, roff: u32, i: u32, p: u32) {
   for (var e = 0u; e < 4u; e++) {
-    let s = dv[p * (4u * TB / SG) + roff][e];
-    bwd_fma(q, 4u * p + e, vec4f(subgroupBroadcast(s, 12u), subgroupBroadcast(s, 13u), subgroupBroadcast(s, 14u), subgroupBroadcast(s, 15u)));
+    let s = dv[p * (16u / SG) + roff][e];
+    bwd_fma(q, i, 4u * p + e, vec4f(subgroupBroadcast(s, 12u), subgroupBroadcast(s, 13u), subgroupBroadcast(s, 14u), subgroupBroadcast(s, 15u)));
   }
 }
-// All SG pixels for quad q, whose channels sit at lanes 4X .. 4X+3 of round offset roff.
+// All SG pixels and kernel rows for quad q, whose channels sit at lanes 4X .. 4X+3 of round offset roff.
+fn bwd_row0(q: u32, roff: u32, i: u32) {
+  bwd_px0(q, roff, i, 0u); bwd_px0(q, roff, i, 1u);
+  if (SG == 16u) { bwd_px0(q, roff, i, 2u); bwd_px0(q, roff, i, 3u); }
+}
+fn bwd_row1(q: u32, roff: u32, i: u32) {
+  bwd_px1(q, roff, i, 0u); bwd_px1(q, roff, i, 1u);
+  if (SG == 16u) { bwd_px1(q, roff, i, 2u); bwd_px1(q, roff, i, 3u); }
+}
+fn bwd_row2(q: u32, roff: u32, i: u32) {
+  bwd_px2(q, roff, i, 0u); bwd_px2(q, roff, i, 1u);
+  if (SG == 16u) { bwd_px2(q, roff, i, 2u); bwd_px2(q, roff, i, 3u); }
+}
+fn bwd_row3(q: u32, roff: u32, i: u32) {
+  bwd_px3(q, roff, i, 0u); bwd_px3(q, roff, i, 1u);
+  if (SG == 16u) { bwd_px3(q, roff, i, 2u); bwd_px3(q, roff, i, 3u); }
+}
 fn bwd_quad0(q: u32, roff: u32) {
-  bwd_px0(q, roff, 0u); bwd_px0(q, roff, 1u);
-  if (SG == 16u) { bwd_px0(q, roff, 2u); bwd_px0(q, roff, 3u); }
+  bwd_row0(q, roff, 0u);
+  if (KR == 3u) { bwd_row0(q, roff, 1u); bwd_row0(q, roff, 2u); }
 }
 fn bwd_quad1(q: u32, roff: u32) {
-  bwd_px1(q, roff, 0u); bwd_px1(q, roff, 1u);
-  if (SG == 16u) { bwd_px1(q, roff, 2u); bwd_px1(q, roff, 3u); }
+  bwd_row1(q, roff, 0u);
+  if (KR == 3u) { bwd_row1(q, roff, 1u); bwd_row1(q, roff, 2u); }
 }
 fn bwd_quad2(q: u32, roff: u32) {
-  bwd_px2(q, roff, 0u); bwd_px2(q, roff, 1u);
-  if (SG == 16u) { bwd_px2(q, roff, 2u); bwd_px2(q, roff, 3u); }
+  bwd_row2(q, roff, 0u);
+  if (KR == 3u) { bwd_row2(q, roff, 1u); bwd_row2(q, roff, 2u); }
 }
 fn bwd_quad3(q: u32, roff: u32) {
-  bwd_px3(q, roff, 0u); bwd_px3(q, roff, 1u);
-  if (SG == 16u) { bwd_px3(q, roff, 2u); bwd_px3(q, roff, 3u); }
+  bwd_row3(q, roff, 0u);
+  if (KR == 3u) { bwd_row3(q, roff, 1u); bwd_row3(q, roff, 2u); }
+}
+
+// The window of input row yy (channel plane base `plane`, in rows) for the segment at x0 into xw.
+fn bwd_window(plane: i32, yy: i32, x0: u32, jc: u32, live: bool) {
+  let rok = live && yy >= 0 && yy < i32(params.h);
+  let rb = (plane + yy) * i32(params.w);
+  if (VEC) {
+    load_window_vec(rb, x0, SG + JW - 1u, rok);
+  } else {
+    let xs = i32(x0 + jc) - params.pad_x;
+    for (var u = 0u; u < SG + JW - 1u; u++) { xw[u] = load_x(rb, xs + i32(u), rok); }
+  }
 }
 
 @compute @workgroup_size(SG)
@@ -214,31 +247,47 @@ fn backward_weight(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
   let rblk = lin % params.mblk;
   let cb = (lin / params.mblk) % params.nblk;
   let chunk = lin / (params.mblk * params.nblk);
+  // Lane: KR = 1: kernel row i of channel a, columns jc .. jc+JW−1 (lane rows a·kh·(kwp/JW)); KR = 3: channel a, all
+  // three kernel rows (lane rows a), the windows of input rows y−pad .. y−pad+2 rolled down the rows of a segment.
   let lr = rblk * SG + lid;
   let rlive = lr < params.nr;
   let rr = min(lr, params.nr - 1u);
   let njc = params.kwp / JW;
   let jc = (rr % njc) * JW;
   let ai = rr / njc;
-  let i = ai % params.kh;
-  let a = ai / params.kh;
-  let co0 = cb * 4u * TB;
+  let i0 = select(ai % params.kh, 0u, KR == 3u);
+  let a = select(ai / params.kh, ai, KR == 3u);
+  let co0 = cb * 16u;
   let hwo = params.ho * params.wo;
-  let g = 4u * TB / SG;
-  for (var t = 0u; t < JW * TB; t++) { bacc[t] = vec4f(0.0); }
+  for (var t = 0u; t < KR * JW * TB; t++) { racc[t] = vec4f(0.0); }
   let row0 = chunk * params.rows_per_chunk;
   let row1 = min(params.rows, row0 + params.rows_per_chunk);
-  for (var row = row0; row < row1; row++) {
-    let bi = row / params.ho;
-    let y = row % params.ho;
-    let yy = i32(y + i) - params.pad_y;
-    let rok = rlive && yy >= 0 && yy < i32(params.h);
-    let rb = (i32((bi * params.a + a) * params.h) + yy) * i32(params.w);
-    let db = (bi * params.n + co0) * hwo + y * params.wo;
-    for (var x0 = 0u; x0 < params.wo; x0 += SG) {
+  for (var x0 = 0u; x0 < params.wo; x0 += SG) {
+    for (var row = row0; row < row1; row++) {
+      let bi = row / params.ho;
+      let y = row % params.ho;
+      let plane = i32((bi * params.a + a) * params.h);
+      let yy = i32(y + i0) - params.pad_y;
+      if (KR == 3u) {
+        if (row == row0 || y == 0u) {   // uniform: a new image or chunk reloads the two upper windows
+          bwd_window(plane, yy, x0, jc, rlive);
+          wins[0] = xw;
+          bwd_window(plane, yy + 1, x0, jc, rlive);
+          wins[1] = xw;
+        } else {
+          wins[0] = wins[1];
+          wins[1] = wins[2];
+        }
+        bwd_window(plane, yy + 2, x0, jc, rlive);
+        wins[2] = xw;
+      } else {
+        bwd_window(plane, yy, x0, jc, rlive);
+        wins[0] = xw;
+      }
+      let db = (bi * params.n + co0) * hwo + y * params.wo;
       for (var r = 0u; r < TB; r++) {
-        let cl = (r % g) * SG + lid;
-        let px = x0 + 4u * (r / g);
+        let cl = (r % (16u / SG)) * SG + lid;
+        let px = x0 + 4u * (r / (16u / SG));
         let cok = co0 + cl < params.n;
         let at = db + cl * hwo + px;
         if (VEC) {
@@ -251,12 +300,6 @@ fn backward_weight(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
           }
         }
       }
-      if (VEC) {
-        load_window_vec(rb, x0, SG + JW - 1u, rok);
-      } else {
-        let xs = i32(x0 + jc) - params.pad_x;
-        for (var u = 0u; u < SG + JW - 1u; u++) { xw[u] = load_x(rb, xs + i32(u), rok); }
-      }
       // Quad q: lane group q % (SG / 4), round offset q / (SG / 4).
       if (SG == 16u) {
         bwd_quad0(0u, 0u); bwd_quad1(1u, 0u); bwd_quad2(2u, 0u); bwd_quad3(3u, 0u);
@@ -266,13 +309,15 @@ fn backward_weight(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
     }
   }
   if (!rlive) { return; }
-  for (var j = 0u; j < JW; j++) {
-    let jj = jc + j;
-    if (jj < params.kw) {
-      for (var q = 0u; q < TB; q++) {
-        for (var c = 0u; c < 4u; c++) {
-          let co = co0 + 4u * q + c;
-          if (co < params.n) { out[(((chunk * params.n + co) * params.a + a) * params.kh + i) * params.kw + jj] = bacc[j * TB + q][c]; }
+  for (var i = 0u; i < KR; i++) {
+    for (var j = 0u; j < JW; j++) {
+      let jj = jc + j;
+      if (jj < params.kw) {
+        for (var q = 0u; q < TB; q++) {
+          for (var c = 0u; c < 4u; c++) {
+            let co = co0 + 4u * q + c;
+            if (co < params.n) { out[(((chunk * params.n + co) * params.a + a) * params.kh + i0 + i) * params.kw + jj] = racc[(i * JW + j) * TB + q][c]; }
+          }
         }
       }
     }

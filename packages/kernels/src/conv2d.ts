@@ -62,6 +62,7 @@ export interface Conv2dKernelOptions {
   chunks?: number; // backward weight: split-K chunks (default: enough workgroups to fill the device)
   maxBindingElements?: number; // default maxStorageBufferBindingSize / 4; tests lower it to exercise batch panels
   vec?: boolean; // subgroup path: allow aligned vec4 input rows where the shape permits (default true)
+  rolling?: boolean; // subgroup backward weight: allow rolled row windows for 3×3 kernels (default true)
 }
 
 /** Floating-point operations of one pass (forward, backward-data or backward-weight): 2·b·ho·wo·cout·cin·k². */
@@ -97,7 +98,7 @@ const biasGradKernel = defineKernel({ name: 'conv2d_bias_grad', file: 'conv2d', 
 
 // The subgroup module needs `enable subgroups`: defined on first use, only on devices that have them.
 function defineSubgroupKernels() {
-  const o = { SG: 16, JW: 3, VEC: 0, TQ: 4 };
+  const o = { SG: 16, JW: 3, VEC: 0, TQ: 4, KR: 1 };
   const ws = (v: Record<keyof typeof o, number>): [number, number, number] => [v.SG, 1, 1];
   return {
     forward: defineKernel({ name: 'conv2d', file: 'conv2d_sg', entry: 'forward', bindings: SG_FWD_BIND, params: SG_PARAMS, overrides: o, workgroupSize: ws }),
@@ -299,9 +300,8 @@ export function conv2dBackwardData(gpu: Gpu, args: Conv2dBackwardDataArgs, optio
 // ---- backward weight -----------------------------------------------------------------------------------
 
 /** Split-K chunks: about `target` workgroups in all, at most one chunk a row, the partials at most 16M floats. */
-function chunkCount(rows: number, tilesPerChunk: number, perChunk: number, requested?: number): number {
+function chunkCount(rows: number, tilesPerChunk: number, perChunk: number, requested?: number, target = 256): number {
   if (requested !== undefined) return Math.max(1, Math.min(rows, Math.floor(requested)));
-  const target = 256;
   const cap = Math.max(1, Math.floor((16 << 20) / perChunk));
   return Math.max(1, Math.min(rows, cap, Math.ceil(target / tilesPerChunk)));
 }
@@ -331,11 +331,14 @@ export function conv2dBackwardWeight(gpu: Gpu, args: Conv2dBackwardWeightArgs, o
       const SG = conv2dSubgroupSize(gpu);
       const JW = k === 1 ? 1 : 3;
       const kwp = Math.ceil(k / JW) * JW;
-      const nr = cin * k * (kwp / JW);
+      // 3×3 kernels with enough input channels: a lane holds a channel's three kernel rows and rolls the input-row
+      // windows down the rows of its chunk (each window loaded once, not three times). Otherwise a lane is one kernel row.
+      const KR = k === 3 && cin >= SG / 2 && options.rolling !== false ? 3 : 1;
+      const nr = KR === 3 ? cin : cin * k * (kwp / JW);
       const nblk = Math.ceil(cout / 16);
       const mblk = Math.ceil(nr / SG);
       const rows = nb * ho;
-      chunks = chunkCount(rows, nblk * mblk, len, options.chunks);
+      chunks = chunkCount(rows, nblk * mblk, len, options.chunks, KR === 3 ? 64 : 256);
       const rowsPerChunk = Math.ceil(rows / chunks);
       chunks = Math.ceil(rows / rowsPerChunk);
       partial = gpu.alloc(chunks * len, 'conv2d-dw-partials');
@@ -343,7 +346,7 @@ export function conv2dBackwardWeight(gpu: Gpu, args: Conv2dBackwardWeightArgs, o
       sgKernels.backwardWeight.run(gpu, {
         bind: { xin: xs, dy: dys, xin4: vec ? xs : dummy(gpu), dy4: vec ? dys : dummy(gpu), out: partial },
         params: params(SG_PARAMS, { a: cin, h, w: width, n: cout, ho, wo, kh: k, kw: k, kwp, pad_y: pad, pad_x: pad, nblk, mblk, rows, rows_per_chunk: rowsPerChunk, chunks, nr }),
-        overrides: { SG, JW, VEC: vec ? 1 : 0 },
+        overrides: { SG, JW, VEC: vec ? 1 : 0, KR },
         workgroups: chunks * nblk * mblk,
       });
     } else {
