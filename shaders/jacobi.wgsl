@@ -347,41 +347,65 @@ const NB: u32 = 4u;
 @group(0) @binding(16) var<storage, read_write> wring: array<f32>; // NB×ld: w_t in row t mod NB
 @group(0) @binding(17) var<storage, read_write> dots: array<f32>;  // 2·NB: w_t·u_s, then u_t·u_s (slot t mod NB)
 
-var<workgroup> red256: array<f32, 256>;
+var<workgroup> red_a: array<vec4f, 256>;
+var<workgroup> red_b: array<vec4f, 256>;
 var<workgroup> wg_alpha: f32;
 
 fn av_at(i: u32) -> f32 { return av[i / 4u][i % 4u]; }
 
-// Sum over a workgroup of 256 (every invocation gets it).
+// Workgroup-of-256 sum of v (every invocation gets it). The loop bound comes from params so that
+// lavapipe does not unroll it: every unrolled barrier is another split point of its compute-shader
+// coroutine (compile time).
 fn wg_sum256(v: f32, lid: u32) -> f32 {
-  red256[lid] = v;
+  red_a[lid].x = v;
   workgroupBarrier();
-  for (var s = 128u; s > 0u; s >>= 1u) {
-    if (lid < s) { red256[lid] += red256[lid + s]; }
+  for (var h = select(128u, 0u, params.ld == 0u); h > 0u; h >>= 1u) {
+    if (lid < h) { red_a[lid].x += red_a[lid + h].x; }
     workgroupBarrier();
   }
-  let r = red256[0];
+  let r = red_a[0].x;
   workgroupBarrier();
   return r;
 }
 
-// Maximum over a workgroup of 256 (every invocation gets it).
+// As wg_sum256 with max.
 fn wg_max256(v: f32, lid: u32) -> f32 {
-  red256[lid] = v;
+  red_a[lid].x = v;
   workgroupBarrier();
-  for (var s = 128u; s > 0u; s >>= 1u) {
-    if (lid < s) { red256[lid] = max(red256[lid], red256[lid + s]); }
+  for (var h = select(128u, 0u, params.ld == 0u); h > 0u; h >>= 1u) {
+    if (lid < h) { red_a[lid].x = max(red_a[lid].x, red_a[lid + h].x); }
     workgroupBarrier();
   }
-  let r = red256[0];
+  let r = red_a[0].x;
   workgroupBarrier();
   return r;
+}
+
+// (scale, ssq) pairs as in LAPACK dlassq: Σx² = scale²·ssq without squaring tiny or huge x.
+fn lassq_add(sq: vec2f, x: f32) -> vec2f {
+  let ax = abs(x);
+  if (ax == 0.0) { return sq; }
+  if (ax > sq.x) {
+    let r = sq.x / ax;
+    return vec2f(ax, 1.0 + sq.y * r * r);
+  }
+  let r = ax / sq.x;
+  return vec2f(sq.x, sq.y + r * r);
+}
+
+fn lassq_merge(sx: vec2f, sy: vec2f) -> vec2f {
+  let m = max(sx.x, sy.x);
+  if (m == 0.0) { return vec2f(); }
+  let rx = sx.x / m;
+  let ry = sy.x / m;
+  return vec2f(m, sx.y * rx * rx + sy.y * ry * ry);
 }
 
 // One workgroup, s = params.step (invocation lid handles c ≡ s + lid mod 256 throughout, so it reads
-// back only its own writes to hv row s). The reflector's norm is formed from x/max|x| (LAPACK dnrm2's
-// care): near the end of a rank-deficient A, x is ~1e-18 and its float32 squares would flush to zero,
-// leaving τ ≠ 2/‖u‖² and Q visibly non-orthogonal (seen 5e-5 on one reflector).
+// back only its own writes to hv row s). Two tree reductions: pᵀu_{s−1}, then one that merges the
+// scaled sum of squares of x (dlassq: near the end of a rank-deficient A, x is ~1e-18 and its float32
+// squares would flush to zero, leaving τ ≠ 2/‖u‖², seen 5e-5) with the six dots of the next pass.
+// (Each reduction adds barrier split points to lavapipe's compute coroutine: compile time.)
 @compute @workgroup_size(256)
 fn tri_next(@builtin(local_invocation_index) lid: u32) {
   let n = params.n;
@@ -401,8 +425,16 @@ fn tri_next(@builtin(local_invocation_index) lid: u32) {
     }
     storageBarrier();
   }
-  // Row s of A⁽ˢ⁾ and the tail of d.
-  var mx = 0.0;
+  // Row s of A⁽ˢ⁾ (hv row s holds it for now), the tail of d, the scaled Σx² of x = its part beyond
+  // s+1, and the raw dots Σ_{c ≥ s+2} w_t[c]·x_c, Σ u_t[c]·x_c for the read-only pass of step s (slots
+  // t − kb, kb = NB·⌊s/NB⌋; slots t ≥ s hold stale data and are never read).
+  let kb = NB * (s / NB);
+  let r0 = min(kb, s) * ld;        // rows of u_kb … u_kb+2, clamped to s (stale slots: any row in bounds)
+  let r1 = min(kb + 1u, s) * ld;
+  let r2 = min(kb + 2u, s) * ld;
+  var sq = vec2f();
+  var da = vec4f();
+  var db = vec4f();
   for (var c = s + lid; c < n; c += 256u) {
     var r = av_at(rowS + c);
     for (var t = t0; t < s; t++) {
@@ -412,61 +444,64 @@ fn tri_next(@builtin(local_invocation_index) lid: u32) {
     }
     if (c == s) { tri[s] = r; }
     if (c == s + 1u) { wg_alpha = r; }
-    if (c >= s + 1u) { mx = max(mx, abs(r)); }
+    if (c >= s + 2u) {
+      sq = lassq_add(sq, r);
+      da += vec4f(wring[c], wring[ld + c], wring[2u * ld + c], 0.0) * r;
+      db += vec4f(hv[r0 + c], hv[r1 + c], hv[r2 + c], 0.0) * r;
+    }
     hv[rowS + c] = r;
-  }
-  mx = wg_max256(mx, lid);
-  let inv = select(0.0, 1.0 / mx, mx > 0.0);
-  var ss = 0.0;
-  for (var c = s + lid; c < n; c += 256u) {
-    let r = hv[rowS + c] * inv;
-    if (c >= s + 2u) { ss += r * r; }
   }
   if (lid == 0u && s + 2u == n) {   // d_{n−1} = A⁽ⁿ⁻²⁾[n−1, n−1]
     var dl = av_at((n - 1u) * ld + n - 1u);
     for (var t = t0; t < s; t++) { dl -= 2.0 * hv[t * ld + n - 1u] * wring[(t % NB) * ld + n - 1u]; }
     tri[n - 1u] = dl;
   }
-  ss = wg_sum256(ss, lid);
+  // One tree: (scale, ssq, da.xy) and (da.z, db.xyz).
+  red_a[lid] = vec4f(sq, da.xy);
+  red_b[lid] = vec4f(da.z, db.xyz);
+  workgroupBarrier();
+  for (var h = select(128u, 0u, params.ld == 0u); h > 0u; h >>= 1u) {
+    if (lid < h) {
+      let pa = red_a[lid];
+      let qa = red_a[lid + h];
+      red_a[lid] = vec4f(lassq_merge(pa.xy, qa.xy), pa.zw + qa.zw);
+      red_b[lid] += red_b[lid + h];
+    }
+    workgroupBarrier();
+  }
+  let ra = red_a[0];
+  let rb = red_b[0];
   let alpha = wg_alpha;
+  // β = −sign(α)·‖(α, x)‖ from the scaled pieces; τ = 0 when x vanishes (H = I).
   var beta = alpha;
   var tau = 0.0;
   var scale = 0.0;
-  if (ss > 0.0) {
-    let a1 = alpha * inv;
-    beta = -select(-1.0, 1.0, alpha >= 0.0) * mx * sqrt(a1 * a1 + ss);
+  if (ra.x > 0.0) {
+    let m = max(ra.x, abs(alpha));
+    let a1 = alpha / m;
+    let x1 = ra.x / m;
+    beta = -select(-1.0, 1.0, alpha >= 0.0) * m * sqrt(a1 * a1 + ra.y * x1 * x1);
     tau = (beta - alpha) / beta;
     scale = 1.0 / (alpha - beta);
   }
   if (lid == 0u) {
     tri[ld + s] = beta;
     tri[2u * ld + s] = tau;
+    // Dots with u_s = (1 at s+1, scale·x beyond): w_t·u_s = w_t[s+1] + scale·Σ w_t·x (likewise u_t).
+    if (s % NB != 0u) {
+      dots[0] = wring[s + 1u] + scale * ra.z;
+      dots[1] = wring[ld + s + 1u] + scale * ra.w;
+      dots[2] = wring[2u * ld + s + 1u] + scale * rb.x;
+      dots[NB] = hv[r0 + s + 1u] + scale * rb.y;
+      dots[NB + 1u] = hv[r1 + s + 1u] + scale * rb.z;
+      dots[NB + 2u] = hv[r2 + s + 1u] + scale * rb.w;
+    }
   }
   for (var c = lid; c < s; c += 256u) { hv[rowS + c] = 0.0; }
   for (var c = s + lid; c < ld; c += 256u) {
     var u = 0.0;
     if (c == s + 1u) { u = 1.0; } else if (c > s + 1u && c < n) { u = hv[rowS + c] * scale; }
     hv[rowS + c] = u;
-  }
-  // Dots for the read-only pass of step s: w_t·u_s and u_t·u_s, kb ≤ t < s.
-  if (s % NB != 0u) {
-    for (var t = NB * (s / NB); t < s; t++) {
-      let ut = t * ld;
-      let wt = (t % NB) * ld;
-      var da = 0.0;
-      var db = 0.0;
-      for (var c = s + lid; c < n; c += 256u) {   // the c of this invocation's own u_s writes (u_s[s] = 0)
-        let us = hv[rowS + c];
-        da += wring[wt + c] * us;
-        db += hv[ut + c] * us;
-      }
-      da = wg_sum256(da, lid);
-      db = wg_sum256(db, lid);
-      if (lid == 0u) {
-        dots[t % NB] = da;
-        dots[NB + t % NB] = db;
-      }
-    }
   }
 }
 
@@ -487,6 +522,7 @@ fn tri_fused(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index)
   var acc = vec4f();
   if (k % NB == 0u && k > 0u) {
     let tb = k - NB;   // updates tb … k−1; w_t in ring row t − tb
+    let rows4 = select(4u, 0u, params.ld == 0u);
     let uc = mat4x4f(hv4[tb * qd + c4], hv4[(tb + 1u) * qd + c4], hv4[(tb + 2u) * qd + c4], hv4[(tb + 3u) * qd + c4]);
     let wc = mat4x4f(wring4[c4], wring4[qd + c4], wring4[2u * qd + c4], wring4[3u * qd + c4]);
     for (var i4 = j0 / 4u; i4 < ie; i4++) {
@@ -494,16 +530,13 @@ fn tri_fused(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index)
       let ut = transpose(mat4x4f(hv4[tb * qd + i4], hv4[(tb + 1u) * qd + i4], hv4[(tb + 2u) * qd + i4], hv4[(tb + 3u) * qd + i4]));
       let wt = transpose(mat4x4f(wring4[i4], wring4[qd + i4], wring4[2u * qd + i4], wring4[3u * qd + i4]));
       let uk = hv4[rk + i4];
-      let e = 4u * i4 * qd + c4;
-      let x0 = av[e] - (wc * ut[0] + uc * wt[0]);
-      let x1 = av[e + qd] - (wc * ut[1] + uc * wt[1]);
-      let x2 = av[e + 2u * qd] - (wc * ut[2] + uc * wt[2]);
-      let x3 = av[e + 3u * qd] - (wc * ut[3] + uc * wt[3]);
-      av[e] = x0;
-      av[e + qd] = x1;
-      av[e + 2u * qd] = x2;
-      av[e + 3u * qd] = x3;
-      acc += mat4x4f(x0, x1, x2, x3) * uk;
+      // A dynamic 4-trip loop (the unrolled 4-row body compiled for ~7 s on lavapipe).
+      for (var r = 0u; r < rows4; r++) {
+        let e = (4u * i4 + r) * qd + c4;
+        let x = av[e] - (wc * ut[r] + uc * wt[r]);
+        av[e] = x;
+        acc += x * uk[r];
+      }
     }
   } else {
     for (var i4 = j0 / 4u; i4 < ie; i4++) {
@@ -530,14 +563,7 @@ fn scale_pow2(@builtin(local_invocation_index) lid: u32) {
   let count = params.rows * params.ld;
   var mx = 0.0;
   for (var e = lid; e < count; e += 256u) { mx = max(mx, abs(src[e])); }
-  red256[lid] = mx;
-  workgroupBarrier();
-  for (var s = 128u; s > 0u; s >>= 1u) {
-    if (lid < s) { red256[lid] = max(red256[lid], red256[lid + s]); }
-    workgroupBarrier();
-  }
-  mx = red256[0];
-  workgroupBarrier();
+  mx = wg_max256(mx, lid);
   var sigma = 1.0;
   if (mx > 0.0 && mx <= 3.4e38) { sigma = ldexp(1.0, -frexp(mx).exp); }
   var acc = 0.0;
