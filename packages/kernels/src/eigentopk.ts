@@ -1,6 +1,6 @@
 // Top-k eigenpairs of a large symmetric matrix: randomised subspace iteration with the GEMM wrapper,
 // Cholesky-QR2 orthonormalisation (the l×l Gram is factored on the host in float64) and Rayleigh–Ritz
-// with the Jacobi eigensolver on the small projected matrix. Reference: jacobi.ref.ts (eighTopKRef).
+// with eigh (eigen.ts) on the small projected matrix. Reference: jacobi.ref.ts (eighTopKRef).
 import type { Gpu } from './device.ts';
 import type { GpuBuffer } from './buffers.ts';
 import { gemm } from './gemm.ts';
@@ -27,7 +27,7 @@ export interface TopKResult {
   /** Subspace dimension k + oversample. */
   basis: number;
   iterations: number;
-  /** Sweeps and final off-norm of the Jacobi solve of the projected matrix. */
+  /** Sweeps (0 for eigh's tridiagonal method) and final off-norm/residual of the projected matrix's eigh. */
   sweeps: number;
   offNorm: number;
   ms: number;
@@ -102,7 +102,7 @@ async function cholQR2(gpu: Gpu, y: GpuBuffer, tmp: GpuBuffer, n: number, l: num
 /**
  * The k largest eigenpairs of the symmetric n×n row-major A by randomised subspace iteration:
  * Q ← orth(A·Q) `iterations` times from a Gaussian start block of l = k + oversample columns, then
- * Rayleigh–Ritz: B = Qᵀ·A·Q (l×l), B = W·Θ·Wᵀ by block Jacobi, U = Q·W[:, :k]. Accurate when the
+ * Rayleigh–Ritz: B = Qᵀ·A·Q (l×l), B = W·Θ·Wᵀ by eigh, U = Q·W[:, :k]. Accurate when the
  * spectrum decays past k (error ~ (λ_{l+1}/λ_k)^(2·iterations+1) in the values).
  */
 export async function eighTopK(gpu: Gpu, a: GpuBuffer, n: number, k: number, opts: TopKOptions = {}): Promise<TopKResult> {
