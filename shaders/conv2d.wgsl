@@ -5,7 +5,7 @@
 //   transposed, flipped kernel and padding k−1−pad). Grid: ⌈M/64⌉·⌈N/64⌉ folded 2-D.
 // backward_weight: out[chunk,m,c] = Σ_{pixels p of the chunk} dy[b,m,p]·xin[b,a,y+i−pad_y,x+j−pad_x], c = (a·kh+i)·kw+j:
 //   split-K partials over chunks of chunk_len pixels (M = n, N = a·kh·kw). Grid: chunks·⌈M/64⌉·⌈N/64⌉ folded 2-D.
-// pack_weights: out[((a·kh+i)·kwp+j)·np+n] = w[n,a,i,j] (flip: w[a,n,kh−1−i,kw−1−j]), zero for j ≥ kw or n ≥ n. 256 threads.
+// pack_weights: out[((a·kh+i)·kwp+j)·np+c] = w[c,a,i,j] (flip: w[a,c,kh−1−i,kw−1−j]), zero for j ≥ kw or c ≥ n. 256 threads.
 // reduce_partials: out[e] = Σ_{c<chunks} src[c·len+e] (+ out[e] if acc), e < len. 256 threads.
 // bias_grad: out[m] = Σ_{b,p} src[(b·n+m)·ho·wo+p] (+ out[m] if acc), one workgroup of 256 a channel m.
 struct Params {

@@ -10,20 +10,29 @@
 //   conv2dBackwardWeight(gpu, { x, dy, dw, dbias?, b, cin, cout, h, width, k, pad, accumulate? }, options?)
 //     dw[co, ci, i, j] = Σ_{b,y,x} dy[b, co, y, x]·x[b, ci, y+i−pad, x+j−pad] and dbias[co] = Σ_{b,y,x} dy[b, co, y, x];
 //     accumulate adds into dw and dbias (gradient accumulation), otherwise they are overwritten.
-//   options: { path?: 'subgroup' | 'tiled', chunks?: number } (tests and benchmarks: force a path or a split-K count).
+//   options (tests, benchmarks): { path?: 'subgroup' | 'tiled', chunks?: split-K count, vec?: false, rolling?: false,
+//     maxBindingElements? } force a path, a chunk count, the scalar row loads, one kernel row a lane, small panels.
+//   Helpers: conv2dOutSize(shape) → { ho, wo }, conv2dFlops(shape) (one pass), conv2dPath(gpu), conv2dSubgroupSize(gpu).
+// In-place use is not supported (out must not be x; dx not dy; dw not x or dy).
 //
 // All three are implicit GEMMs whose im2col coordinates are computed inside the operand loads (never materialised):
-//   forward          M = b·ho·wo pixels, N = cout, K = cin·k·k
+//   forward          M = b·ho·wo pixels, N = cout, K = cin·k·k; bias (and the accumulate add) fused into the write
 //   backward data    M = b·h·w pixels,   N = cin,  K = cout·k·k: the forward kernel over dy with the kernel transposed
 //                    and flipped and padding k − 1 − pad
 //   backward weight  M = cout, N = cin·k·k, K = b·ho·wo: split-K partial sums over chunks of output rows, then
 //                    `conv2d_reduce` (deterministic, no atomics); dbias by `conv2d_bias_grad`.
-// The weights are first repacked (`conv2d_pack`, a few KB) into K-major rows padded to 16 output channels, which
-// serves both the forward and, transposed and flipped, the backward-data pass.
-// Paths: 'subgroup' (shaders/conv2d_sg.wgsl) on software adapters with a fixed subgroup size of 8 or 16 (lavapipe):
-// a lane's own load is a scalar loop there, so the shared operand is loaded once per subgroup and broadcast;
-// 'tiled' (shaders/conv2d.wgsl, workgroup-memory tiles) everywhere else. Kernel ids: conv2d, conv2d_backward_data,
-// conv2d_backward_weight (+ conv2d_pack, conv2d_reduce, conv2d_bias_grad helpers).
+// The weights are first repacked (`conv2d_pack`, a few KB) into K-major rows, output channels padded to the
+// workgroup's block, which serves the forward and, transposed and flipped, the backward-data pass.
+// Paths, chosen per call:
+//   subgroup  software adapters with a fixed subgroup size of 8 or 16 (lavapipe: shaders/conv2d_sg.wgsl). A lane's own
+//             load is a scalar loop there (~10 instructions a float) while a broadcast from a constant lane is one
+//             permute, so the operand every lane needs (weights forward, dy backward) is loaded once per subgroup and
+//             broadcast; rows are read as aligned vec4 where widths allow (w % 4 = 0, 3×3 pad 1 or 1×1 pad 0); the
+//             forward block is 32 output channels (16 when cout ≤ 16) × 8·SG pixels; backward weight with 3×3 kernels
+//             rolls three input-row windows down each chunk. About 6–12 GFLOP/s at batch 64 here, like a subgroup GEMM
+//             at equal FLOPs (conv2d.bench.ts).
+//   tiled     everything else: workgroup-memory tiles of 64×64 (16×16 threads, 4×4 a thread), shaders/conv2d.wgsl.
+// Kernel ids: conv2d, conv2d_backward_data, conv2d_backward_weight (+ conv2d_pack, conv2d_reduce, conv2d_bias_grad).
 // Bindings over maxStorageBufferBindingSize are split into batch panels (each image's offset a multiple of 64 elements).
 import type { Gpu } from './device.ts';
 import type { GpuBuffer } from './buffers.ts';
