@@ -26,8 +26,9 @@ export function resolveGaussianConfig(o: Partial<Record<keyof GaussianConfig, st
 export interface GaussianReport {
   meta: StructureMeta;
   rank: number; // eigenpairs kept (λ > 1e-6·λ_max)
-  sweeps: number; // Jacobi sweeps
-  offNorm: number; // final relative off-diagonal norm
+  solver: string; // which eigensolver ran (gpu-tridiagonal, gpu-jacobi, cpu-ql)
+  sweeps: number; // Jacobi sweeps (0 for the tridiagonal method)
+  offNorm: number; // final relative residual / off-diagonal norm
   eigSeconds: number;
   topEigenvalues: number[]; // the first 20
   varianceExplained: { k: number; fraction: number }[]; // Σ_{i<k} λ_i / Σ λ at a few k
@@ -41,7 +42,7 @@ export async function runGaussian(cfg: GaussianConfig): Promise<GaussianReport> 
   const ds = await loadDataset(cfg.data);
   const gpu = await getDevice();
   const { structure, info } = await buildGaussianStructure(gpu, ds.images, ds.n, ds.d, imageShapeOf(ds), { route: cfg.route, onPhase: phase });
-  phase(`rank ${structure.rank} of d = ${ds.d} (${info.route} route, ${info.sweeps} Jacobi sweeps, ${info.seconds.toFixed(1)} s)`);
+  phase(`rank ${structure.rank} of d = ${ds.d} (${info.route} route, ${info.solver} eigensolver, residual ${info.offNorm.toExponential(1)}, ${info.seconds.toFixed(1)} s)`);
   const meta: StructureMeta = { data: ds.spec, n: ds.n, d: ds.d, imageShape: imageShapeOf(ds), route: info.route, seconds: info.seconds, created: new Date().toISOString() };
   const files: Record<string, string> = { structure: join(dir, 'gaussian.safetensors') };
   await saveStructure(files.structure, structure, meta);
@@ -69,7 +70,7 @@ export async function runGaussian(cfg: GaussianConfig): Promise<GaussianReport> 
     acc += l;
     if ([1, 10, 50, 100, 200, 500].includes(i + 1)) varianceExplained.push({ k: i + 1, fraction: acc / total });
   });
-  const report: GaussianReport = { meta, rank: structure.rank, sweeps: info.sweeps, offNorm: info.offNorm, eigSeconds: info.eigSeconds, topEigenvalues: lam.slice(0, 20), varianceExplained, files };
+  const report: GaussianReport = { meta, rank: structure.rank, solver: info.solver, sweeps: info.sweeps, offNorm: info.offNorm, eigSeconds: info.eigSeconds, topEigenvalues: lam.slice(0, 20), varianceExplained, files };
   writeJson(join(dir, 'report.json'), report);
   releaseStructure(structure);
   return report;

@@ -10,7 +10,7 @@ export type StructureRoute = 'covariance' | 'gram';
 export interface BuildOptions {
   route?: StructureRoute | 'auto'; // auto: Gram when N < d
   relTol?: number; // eigenvalues below relTol·λ_max count as 0 and are dropped
-  solver?: 'gpu' | 'cpu'; // eigensolver: GPU parallel Jacobi (default; float64 CPU QL if it does not converge) or CPU QL
+  solver?: 'gpu' | 'cpu'; // eigensolver: the GPU's eigh (default; float64 CPU QL if it does not converge) or CPU QL
   onPhase?: (phase: string) => void; // progress: 'covariance', 'eigendecomposition', …
 }
 
@@ -21,7 +21,7 @@ export interface BuildInfo {
   sweeps: number; // Jacobi sweeps
   offNorm: number; // final ‖off(UᵀAU)‖_F/‖A‖_F
   dropped: number; // eigenpairs dropped as numerically zero
-  solver: 'gpu-jacobi' | 'cpu-ql' | 'cpu-ql (GPU Jacobi did not converge)'; // which eigensolver produced the result
+  solver: 'gpu-tridiagonal' | 'gpu-jacobi' | 'cpu-ql' | 'cpu-ql (the GPU solver did not converge)'; // which eigensolver produced the result
 }
 
 interface Eig {
@@ -39,10 +39,10 @@ async function eigen(gpu: Gpu, a: GpuBuffer, n: number, solver: 'gpu' | 'cpu', o
   let why: BuildInfo['solver'] = 'cpu-ql';
   if (solver === 'gpu') {
     const e = await eigh(gpu, a, n);
-    if (e.converged || e.offNorm < 1e-5) return { ...e, solver: 'gpu-jacobi' };
-    onPhase?.(`GPU Jacobi stopped at off-diagonal ${e.offNorm.toExponential(2)} after ${e.sweeps} sweeps: using the float64 CPU eigensolver`);
+    if (e.converged || e.offNorm < 1e-5) return { ...e, solver: e.method === 'jacobi' ? 'gpu-jacobi' : 'gpu-tridiagonal' };
+    onPhase?.(`the GPU eigensolver (${e.method}) did not converge (residual ${e.offNorm.toExponential(2)}): using the float64 CPU eigensolver`);
     e.release();
-    why = 'cpu-ql (GPU Jacobi did not converge)';
+    why = 'cpu-ql (the GPU solver did not converge)';
   }
   const t0 = performance.now();
   const host = await gpu.read(a, n * n);
@@ -80,7 +80,7 @@ export async function buildGaussianStructure(gpu: Gpu, images: Float32Array, n: 
   let sweeps = 0;
   let offNorm = 0;
   let dropped = 0;
-  let solver: BuildInfo['solver'] = 'gpu-jacobi';
+  let solver: BuildInfo['solver'] = 'gpu-tridiagonal';
   if (route === 'covariance') {
     opts.onPhase?.(`covariance of ${n} images, d = ${d}`);
     const cov = covariance(gpu, { data, n, d });
