@@ -5,6 +5,8 @@
 // copy:      out[b, dst_off + c, p] = x[b, src_off + c, p], c < count, p < inner (concat / split)
 // sum_outer: out[j] = Σ_{o < outer} x[o·m + j] in order o = 0, 1, … (deterministic column sums)
 // expand:    out[i] = alpha·v[(i / inner) % m]   fill: out[i] = alpha
+// sum_planes: out[j] = Σ_{o < outer} Σ_{p < inner} x[(o·m + j)·inner + p]: one workgroup of 64 lanes a j
+//            (lanes stride p, then a tree in workgroup memory; fixed order, so deterministic)
 // crop_pad:  out[p, i, j] = x[p, i + off_y, j + off_x] (0 outside x), p < n planes of in_h×in_w → out_h×out_w (crop / zero-pad)
 struct Params { n: u32, inner: u32, m: u32, alpha: f32, beta: f32, count: u32, src_c: u32, dst_c: u32, src_off: u32, dst_off: u32, outer: u32,
   in_h: u32, in_w: u32, out_h: u32, out_w: u32, off_y: i32, off_x: i32 }
@@ -79,4 +81,24 @@ fn crop_pad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
     value = x[(p * params.in_h + u32(sy)) * params.in_w + u32(sx)];
   }
   out[i] = value;
+}
+
+var<workgroup> partial: array<f32, 64>;
+
+@compute @workgroup_size(64)
+fn sum_planes(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let j = wid.y * nwg.x + wid.x;
+  if (j >= params.m) { return; }
+  var acc = 0.0;
+  for (var o = 0u; o < params.outer; o++) {
+    let base = (o * params.m + j) * params.inner;
+    for (var p = lid; p < params.inner; p += 64u) { acc += x[base + p]; }
+  }
+  partial[lid] = acc;
+  workgroupBarrier();
+  for (var s = 32u; s > 0u; s = s >> 1u) {
+    if (lid < s) { partial[lid] = partial[lid] + partial[lid + s]; }
+    workgroupBarrier();
+  }
+  if (lid == 0u) { out[j] = partial[0]; }
 }

@@ -3,6 +3,8 @@
 // forward:  out[r, j] = exp(alpha·x[r, j] − m_r) / Σ_k exp(alpha·x[r, k] − m_r), m_r = max_k alpha·x[r, k]
 // backward: out[r, j] = alpha·y[r, j]·(dy[r, j] − Σ_k dy[r, k]·y[r, k]), y the forward's output
 // Rows r < rows; the 1-D grid of rows is folded into (x, y): r = wid.y·nwg.x + wid.x.
+// forward_rows / backward_rows: the same, one thread a row (64 rows a workgroup, no barriers): for many
+// rows, where CPU rasterisers pay more for workgroup barriers than for a sequential row.
 struct Params { rows: u32, n: u32, alpha: f32 }
 override WG: u32 = 64u;
 
@@ -54,4 +56,27 @@ fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
   red[lid] = d;
   d = reduce(lid, 0u);
   for (var j = lid; j < params.n; j += WG) { out[base + j] = params.alpha * y[base + j] * (dy[base + j] - d); }
+}
+
+@compute @workgroup_size(64)
+fn forward_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let r = (wid.y * nwg.x + wid.x) * 64u + lid;
+  if (r >= params.rows) { return; }
+  let base = r * params.n;
+  var m = -3.4028234e38;
+  for (var j = 0u; j < params.n; j++) { m = max(m, params.alpha * x[base + j]); }
+  var s = 0.0;
+  for (var j = 0u; j < params.n; j++) { s += exp(params.alpha * x[base + j] - m); }
+  let inv = 1.0 / s;
+  for (var j = 0u; j < params.n; j++) { out[base + j] = exp(params.alpha * x[base + j] - m) * inv; }
+}
+
+@compute @workgroup_size(64)
+fn backward_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let r = (wid.y * nwg.x + wid.x) * 64u + lid;
+  if (r >= params.rows) { return; }
+  let base = r * params.n;
+  var d = 0.0;
+  for (var j = 0u; j < params.n; j++) { d += dy[base + j] * y[base + j]; }
+  for (var j = 0u; j < params.n; j++) { out[base + j] = params.alpha * y[base + j] * (dy[base + j] - d); }
 }

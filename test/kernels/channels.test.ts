@@ -1,5 +1,5 @@
 import { describe, it, beforeAll, expect } from 'vitest';
-import { getDevice, type Gpu, broadcastMul, broadcastAdd, copyChannels, sumOuter, broadcastMulRef, broadcastAddRef, copyChannelsRef, sumOuterRef, expand, expandRef, fillValue, window2d, window2dRef } from '@gausslens/kernels';
+import { getDevice, type Gpu, broadcastMul, broadcastAdd, copyChannels, sumOuter, broadcastMulRef, broadcastAddRef, copyChannelsRef, sumOuterRef, expand, expandRef, fillValue, window2d, window2dRef, sumPlanes, sumPlanesRef } from '@gausslens/kernels';
 import { ELEMENTWISE_REL, REDUCE_REL } from '../support/tolerances.ts';
 import { expectClose, randomArray, POISON } from '../support/check.ts';
 
@@ -89,6 +89,18 @@ describe('channels', () => {
       gpu.fill(out, POISON);
       window2d(gpu, bx, out, w);
       expectClose(await gpu.read(out), window2dRef(x, w), 0, 'window2d');
+      bx.release();
+      out.release();
+    });
+  }
+
+  for (const [outer, m, inner] of [[1, 1, 1], [3, 5, 7], [16, 8, 1024], [1, 300, 65]] as const) {
+    it(`sumPlanes ${outer}×${m}×${inner}`, async () => {
+      const x = randomArray(outer * m * inner);
+      const [bx, out] = [gpu.upload(x), gpu.alloc(m)];
+      gpu.fill(out, POISON);
+      sumPlanes(gpu, bx, out, outer, m, inner);
+      expectClose(await gpu.read(out), sumPlanesRef(x, outer, m, inner), REDUCE_REL, 'sumPlanes');
       bx.release();
       out.release();
     });

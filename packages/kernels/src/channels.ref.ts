@@ -47,3 +47,9 @@ export function window2dRef(x: ArrayLike<number>, w: Window): Float64Array {
       }
   return out;
 }
+
+export function sumPlanesRef(x: ArrayLike<number>, outer: number, m: number, inner: number): Float64Array {
+  const out = new Float64Array(m);
+  for (let o = 0; o < outer; o++) for (let j = 0; j < m; j++) for (let p = 0; p < inner; p++) out[j] += x[(o * m + j) * inner + p];
+  return out;
+}

@@ -12,6 +12,7 @@ const copyKernel = defineKernel({ name: 'channels_copy', file: 'channels', entry
 const expandKernel = defineKernel({ name: 'channels_expand', file: 'channels', entry: 'expand', bindings: { v: 'read', out: 'read_write' }, params: PARAMS, workgroupSize: [WG, 1, 1] });
 const fillKernel = defineKernel({ name: 'channels_fill', file: 'channels', entry: 'fill', bindings: { out: 'read_write' }, params: PARAMS, workgroupSize: [WG, 1, 1] });
 const windowKernel = defineKernel({ name: 'channels_crop_pad', file: 'channels', entry: 'crop_pad', bindings: { x: 'read', out: 'read_write' }, params: PARAMS, workgroupSize: [WG, 1, 1] });
+const sumPlanesKernel = defineKernel({ name: 'channels_sum_planes', file: 'channels', entry: 'sum_planes', bindings: { x: 'read', out: 'read_write' }, params: PARAMS, workgroupSize: [64, 1, 1] });
 const sumOuterKernel = defineKernel({ name: 'channels_sum_outer', file: 'channels', entry: 'sum_outer', bindings: { x: 'read', out: 'read_write' }, params: PARAMS, workgroupSize: [WG, 1, 1] });
 
 type P = Record<(typeof PARAMS)[number], number>;
@@ -108,4 +109,11 @@ export function window2d(gpu: Gpu, x: GpuBuffer, out: GpuBuffer, w: Window): voi
   need(out, w.planes * w.outH * w.outW, 'window2d');
   const total = w.planes * w.outH * w.outW;
   windowKernel.run(gpu, { bind: { x, out }, params: { ...ZERO, n: w.planes, in_h: w.inH, in_w: w.inW, out_h: w.outH, out_w: w.outW, off_y: w.offY, off_x: w.offX }, workgroups: Math.ceil(total / WG) });
+}
+
+/** out[j] = Σ_{o < outer} Σ_{p < inner} x[(o·m + j)·inner + p]: per-channel sums of NCHW (outer = N, inner = H·W), or per-(n, c) sums (outer = 1). */
+export function sumPlanes(gpu: Gpu, x: GpuBuffer, out: GpuBuffer, outer: number, m: number, inner: number): void {
+  need(x, outer * m * inner, 'sumPlanes');
+  need(out, m, 'sumPlanes');
+  sumPlanesKernel.run(gpu, { bind: { x, out }, params: { ...ZERO, m, outer, inner }, workgroups: m });
 }

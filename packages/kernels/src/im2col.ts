@@ -5,10 +5,9 @@ import type { Gpu } from './device.ts';
 import type { GpuBuffer } from './buffers.ts';
 import { defineKernel } from './kernel.ts';
 
-const T = 8; // 8×8 pixel tiles
 const params = ['nb', 'first', 'channels', 'h', 'w', 'k', 'pad', 'oh', 'ow'] as const;
-const im2colKernel = defineKernel({ name: 'im2col', file: 'im2col', entry: 'im2col', bindings: { x: 'read', out: 'read_write' }, params, workgroupSize: [T, T, 1] });
-const col2imKernel = defineKernel({ name: 'im2col_col2im', file: 'im2col', entry: 'col2im', bindings: { x: 'read', out: 'read_write' }, params, workgroupSize: [T, T, 1] });
+const im2colKernel = defineKernel({ name: 'im2col', file: 'im2col', entry: 'im2col', bindings: { x: 'read', out: 'read_write' }, params, overrides: { WG: 32 }, workgroupSize: (o) => [o.WG, 1, 1] });
+const col2imKernel = defineKernel({ name: 'im2col_col2im', file: 'im2col', entry: 'col2im', bindings: { x: 'read', out: 'read_write' }, params, overrides: { WG: 32 }, workgroupSize: (o) => [o.WG, 1, 1] });
 
 /** A stride-1 convolution's input (NCHW), kernel side and zero padding. */
 export interface ConvShape {
@@ -43,14 +42,11 @@ function plan(what: string, s: ConvShape, r: SampleRange): Record<(typeof params
   return { nb, first, channels: s.channels, h: s.height, w: s.width, k: s.kernel, pad: s.pad, oh, ow };
 }
 
-function checkRows(what: string, gpu: Gpu, rows: number): void {
-  const max = gpu.limits.maxComputeWorkgroupsPerDimension;
-  if (rows > max) throw new RangeError(`${what}: ${rows} rows (samples·channels${what === 'im2col' ? '·k²' : ''}) exceed ${max} workgroups along z: use fewer samples a call`);
-}
-
-/** The most samples one call may take (rows along the grid's z). */
-export function maxConvSamples(gpu: Gpu, s: Pick<ConvShape, 'channels' | 'kernel'>): number {
-  return Math.max(1, Math.floor(gpu.limits.maxComputeWorkgroupsPerDimension / (s.channels * s.kernel * s.kernel)));
+/** Lanes a workgroup: the power of two ≥ the row width, 8 … 64 (lanes stride along x). */
+function lanes(width: number): number {
+  let t = 8;
+  while (t < 64 && t < width) t *= 2;
+  return t;
 }
 
 /** cols [count][C·k²][OH·OW] from samples [first, first + count) of x. */
@@ -59,9 +55,7 @@ export function im2col(gpu: Gpu, x: GpuBuffer, cols: GpuBuffer, s: ConvShape, r:
   const n = p.nb * p.channels * p.k * p.k * p.oh * p.ow;
   if (x.length < s.batch * s.channels * s.height * s.width) throw new RangeError(`im2col: x '${x.label}' holds ${x.length} elements, fewer than the batch`);
   if (cols.length < n) throw new RangeError(`im2col: cols '${cols.label}' holds ${cols.length} elements, needs ${n}`);
-  const rows = p.nb * p.channels * p.k * p.k;
-  checkRows('im2col', gpu, rows);
-  im2colKernel.run(gpu, { bind: { x, out: cols }, params: p, workgroups: [Math.ceil(p.ow / T), Math.ceil(p.oh / T), rows] });
+  im2colKernel.run(gpu, { bind: { x, out: cols }, params: p, overrides: { WG: lanes(p.ow) }, workgroups: p.nb * p.channels });
 }
 
 /** dx samples [first, first + count) (NCHW, all C·H·W written) from dcols [count][C·k²][OH·OW]. */
@@ -69,6 +63,5 @@ export function col2im(gpu: Gpu, cols: GpuBuffer, dx: GpuBuffer, s: ConvShape, r
   const p = plan('col2im', s, r);
   if (cols.length < p.nb * p.channels * p.k * p.k * p.oh * p.ow) throw new RangeError(`col2im: cols '${cols.label}' is too short`);
   if (dx.length < s.batch * s.channels * s.height * s.width) throw new RangeError(`col2im: dx '${dx.label}' holds ${dx.length} elements, fewer than the batch`);
-  checkRows('col2im', gpu, p.nb * p.channels);
-  col2imKernel.run(gpu, { bind: { x: cols, out: dx }, params: p, workgroups: [Math.ceil(p.w / T), Math.ceil(p.h / T), p.nb * p.channels] });
+  col2imKernel.run(gpu, { bind: { x: cols, out: dx }, params: p, overrides: { WG: lanes(p.w) }, workgroups: p.nb * p.channels });
 }

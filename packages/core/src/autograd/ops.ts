@@ -1,9 +1,9 @@
 // Differentiable ops on tensors: each runs its forward kernels and records itself on the active
 // tape (gradient rules: rules.ts). Shapes are NCHW for images, row-major [rows, cols] for matrices.
 import {
-  axpby as axpbyKernel, mul as mulKernel, map, reduceRows, broadcastMul, broadcastAdd, copyChannels, expand, sumOuter, fillValue, softmaxRows,
+  axpby as axpbyKernel, mul as mulKernel, map, reduceRows, broadcastMul, broadcastAdd, copyChannels, expand, sumOuter, sumPlanes, fillValue, softmaxRows,
   silu as siluKernel, dropout as dropoutKernel, groupNorm as groupNormKernel, downsample2x, upsample2x, downsampledSize, upsampledSize, window2d,
-  gemm, im2col, convOutSize, maxConvSamples, type ResampleFilter,
+  gemm, im2col, convOutSize, type ResampleFilter,
 } from '@gausslens/kernels';
 import { Tensor, empty, record, numel, submitOps, type Shape } from './tensor.ts';
 
@@ -115,14 +115,9 @@ export function sumTo(x: Tensor, inner: number, m: number): Tensor {
   const out = empty(x.gpu, [m], 'sum-to');
   const gpu = x.gpu;
   if (inner === 1 && outer === 1) gpu.copy(x.buf, out.buf, m);
-  else if (outer === 1) reduceRows(gpu, 'sum', x.buf, out.buf, inner, m);
   else if (inner === 1) sumOuter(gpu, x.buf, out.buf, outer, m);
-  else {
-    const rows = gpu.alloc(outer * m, 'sum-to-rows');
-    reduceRows(gpu, 'sum', x.buf, rows, inner, outer * m);
-    sumOuter(gpu, rows, out.buf, outer, m);
-    rows.release();
-  }
+  else if (m === 1 && outer === 1) reduceRows(gpu, 'sum', x.buf, out.buf, inner, 1);
+  else sumPlanes(gpu, x.buf, out.buf, outer, m, inner);
   return record('sumTo', [x], out, { inner, m });
 }
 
@@ -322,7 +317,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, pad: number): Ten
   const out = empty(gpu, [N, O, OH, OW], 'conv2d');
   const ck = C * k * k;
   const opix = OH * OW;
-  const chunk = Math.min(convChunk(ck * opix, N), maxConvSamples(gpu, { channels: C, kernel: k }));
+  const chunk = convChunk(ck * opix, N);
   const cols = gpu.alloc(chunk * ck * opix, 'conv2d-cols');
   const shape = { batch: N, channels: C, height: H, width: W, kernel: k, pad };
   for (let n0 = 0; n0 < N; n0 += chunk) {
