@@ -94,3 +94,5 @@ export const EDM_LOSS_REL = 1e-3;
 export const CONV2D_REL_PER_SQRT_K = 2e-7;
 /** conv2d gradients (dx, dw, dbias of L = Σ y·g) vs float64 central differences of the float64 forward. */
 export const CONV2D_GRAD_REL = 1e-3;
+/** Philox uniforms: exact 24-bit values through a float32 affine map (half an ulp of the result). */
+export const RANDOM_UNIFORM_REL = 3e-7;
