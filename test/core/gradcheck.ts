@@ -58,10 +58,18 @@ export function numericGrad(reference: GradCase['reference'], ps: Float64Array[]
  * made (device memory back to where it started once the inputs are disposed).
  */
 export async function gradcheck(gpu: Gpu, c: GradCase): Promise<void> {
+  const data = c.inputs.map((inp) => inp.data ?? uniform(inp.shape.reduce((a, b) => a * b, 1), inp.range ?? [-1, 1]));
+  const leaves = (): Tensor[] => c.inputs.map((inp, i) => fromArray(gpu, data[i], inp.shape, { requiresGrad: inp.grad ?? true, label: `${c.name}-x${i}` }));
+  // Warm-up pass: kernels may keep one-time buffers per device (e.g. conv2d's dummy binding).
+  {
+    const xs = leaves();
+    const tape = new Tape();
+    backward(tape.run(() => c.forward(xs)));
+    for (const x of xs) x.dispose();
+  }
   await gpu.sync();
   const live0 = gpu.pool.bytesLive;
-  const data = c.inputs.map((inp) => inp.data ?? uniform(inp.shape.reduce((a, b) => a * b, 1), inp.range ?? [-1, 1]));
-  const xs = c.inputs.map((inp, i) => fromArray(gpu, data[i], inp.shape, { requiresGrad: inp.grad ?? true, label: `${c.name}-x${i}` }));
+  const xs = leaves();
   const ps = data.map((d) => Float64Array.from(d));
   const ref = c.reference(ps);
 

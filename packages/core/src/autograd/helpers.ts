@@ -1,8 +1,8 @@
 // Backward-only computations that are not ops of their own.
 import {
-  axpby, gemm, im2col, col2im, sumOuter, softmaxRowsBackward, siluBackward, dropoutBackward, groupNormBackward, downsample2xBackward, upsample2xBackward, type DropoutArgs, type ResampleFilter, type GpuBuffer,
+  gemm, conv2dBackwardData, conv2dBackwardWeight, sumOuter, softmaxRowsBackward, siluBackward, dropoutBackward, groupNormBackward, downsample2xBackward, upsample2xBackward, type DropoutArgs, type ResampleFilter,
 } from '@gausslens/kernels';
-import { empty, wrap, submitOps, type Tensor } from './tensor.ts';
+import { empty, type Tensor } from './tensor.ts';
 
 /** g·σ(x)·(1 + x·(1 − σ(x))): the SiLU gradient at x. */
 export function siluGrad(g: Tensor, x: Tensor): Tensor {
@@ -107,48 +107,27 @@ export function attentionGrad(g: Tensor, qkv: Tensor, p: Tensor, a: { channels: 
   return d;
 }
 
-/** [dx, dW] of conv2d: dx = col2im(Wᵀ·g[n]); dW = Σ_n g[n]·im2col(x[n])ᵀ (per-sample products, then an ordered sum). */
-export function conv2dGrads(g: Tensor, x: Tensor, w: Tensor, a: { pad: number; chunk: number }, need: readonly boolean[]): [Tensor | null, Tensor | null] {
+/** [dx, dW, db] of conv2d by the conv2d backward kernels (db with dW in one pass). */
+export function conv2dGrads(g: Tensor, x: Tensor, w: Tensor, a: { pad: number }, need: readonly boolean[]): [Tensor | null, Tensor | null, Tensor | null] {
   const gpu = g.gpu;
   const [N, C, H, W] = x.shape;
   const [O, , k] = w.shape;
-  const [, , OH, OW] = g.shape;
-  const ck = C * k * k;
-  const opix = OH * OW;
-  const shape = { batch: N, channels: C, height: H, width: W, kernel: k, pad: a.pad };
-  const cols = gpu.alloc(a.chunk * ck * opix, 'conv2d-cols');
+  const shape = { b: N, cin: C, cout: O, h: H, width: W, k, pad: a.pad };
   let dx: Tensor | null = null;
   let dw: Tensor | null = null;
+  let db: Tensor | null = null;
   if (need[0]) {
     dx = empty(gpu, x.shape, 'conv2d-dx');
-    for (let n0 = 0; n0 < N; n0 += a.chunk) {
-      const nb = Math.min(a.chunk, N - n0);
-      submitOps(gpu);
-      gemm(gpu, { a: w.buf, b: g.buf, c: cols, m: ck, n: opix, k: O, transA: true, batch: nb, strideA: 0, strideB: O * opix, strideC: ck * opix, offsetB: n0 * O * opix });
-      col2im(gpu, cols, dx.buf, shape, { first: n0, count: nb });
+    conv2dBackwardData(gpu, { ...shape, dy: g.buf, w: w.buf, dx: dx.buf });
+  }
+  if (need[1] || need[2]) {
+    dw = empty(gpu, w.shape, 'conv2d-dw');
+    db = need[2] ? empty(gpu, [O], 'conv2d-db') : null;
+    conv2dBackwardWeight(gpu, { ...shape, x: x.buf, dy: g.buf, dw: dw.buf, dbias: db?.buf });
+    if (!need[1]) {
+      dw.dispose();
+      dw = null;
     }
   }
-  if (need[1]) {
-    const part = gpu.alloc(a.chunk * O * ck, 'conv2d-dw-parts');
-    let acc: GpuBuffer | null = null;
-    for (let n0 = 0; n0 < N; n0 += a.chunk) {
-      const nb = Math.min(a.chunk, N - n0);
-      submitOps(gpu);
-      im2col(gpu, x.buf, cols, shape, { first: n0, count: nb });
-      gemm(gpu, { a: g.buf, b: cols, c: part, m: O, n: ck, k: opix, transB: true, batch: nb, strideA: O * opix, strideB: ck * opix, strideC: O * ck, offsetA: n0 * O * opix });
-      const sum = gpu.alloc(O * ck, 'conv2d-dw');
-      sumOuter(gpu, part, sum, nb, O * ck);
-      if (acc) {
-        const both = gpu.alloc(O * ck, 'conv2d-dw');
-        axpby(gpu, 1, acc, 1, sum, both, O * ck);
-        acc.release();
-        sum.release();
-        acc = both;
-      } else acc = sum;
-    }
-    part.release();
-    dw = wrap(gpu, acc as GpuBuffer, w.shape);
-  }
-  cols.release();
-  return [dx, dw];
+  return [dx, dw, db];
 }

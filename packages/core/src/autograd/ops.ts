@@ -3,9 +3,9 @@
 import {
   axpby as axpbyKernel, mul as mulKernel, map, reduceRows, broadcastMul, broadcastAdd, copyChannels, expand, sumOuter, sumPlanes, fillValue, softmaxRows,
   silu as siluKernel, dropout as dropoutKernel, groupNorm as groupNormKernel, downsample2x, upsample2x, downsampledSize, upsampledSize, window2d,
-  gemm, im2col, convOutSize, type ResampleFilter,
+  gemm, conv2d as conv2dKernel, conv2dOutSize, type ResampleFilter,
 } from '@gausslens/kernels';
-import { Tensor, empty, record, numel, submitOps, type Shape } from './tensor.ts';
+import { Tensor, empty, record, numel, type Shape } from './tensor.ts';
 
 function sameShape(op: string, a: Tensor, b: Tensor): void {
   if (a.size !== b.size) throw new RangeError(`${op}: shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}] differ`);
@@ -294,38 +294,19 @@ export function attention(qkv: Tensor, channels: number): Tensor {
 
 export interface Conv2dAttrs {
   pad: number; // zero padding on every side (stride 1)
-  chunk: number; // samples lowered to columns at once (bounds the im2col buffer)
-}
-
-/** Columns per im2col chunk: at most this many floats (32 MiB) in the lowered buffer. */
-const COLS_BUDGET = 8 << 20;
-
-export function convChunk(perSample: number, batch: number): number {
-  return Math.max(1, Math.min(batch, Math.floor(COLS_BUDGET / perSample)));
 }
 
 /**
- * NCHW convolution, stride 1, zero padding `pad`: x [N, C, H, W], w [O, C, k, k] (OIHW), b [O].
- * Lowered to GEMM: out[n] = W·im2col(x[n]) + b, in chunks of samples.
+ * NCHW convolution, stride 1, zero padding `pad`: x [N, C, H, W], w [O, C, k, k] (OIHW), b [O]
+ * (the conv2d kernels; their backward passes give the gradients).
  */
 export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, pad: number): Tensor {
   const [N, C, H, W] = nchw('conv2d', x);
   const [O, wc, k, k2] = w.shape;
   if (w.shape.length !== 4 || wc !== C || k !== k2 || (b && b.size !== O)) throw new RangeError(`conv2d: x [${x.shape.join(', ')}], w [${w.shape.join(', ')}], b [${b?.shape.join(', ') ?? ''}] do not match`);
-  const [OH, OW] = [convOutSize(H, k, pad), convOutSize(W, k, pad)];
-  const gpu = x.gpu;
-  const out = empty(gpu, [N, O, OH, OW], 'conv2d');
-  const ck = C * k * k;
-  const opix = OH * OW;
-  const chunk = convChunk(ck * opix, N);
-  const cols = gpu.alloc(chunk * ck * opix, 'conv2d-cols');
-  const shape = { batch: N, channels: C, height: H, width: W, kernel: k, pad };
-  for (let n0 = 0; n0 < N; n0 += chunk) {
-    const nb = Math.min(chunk, N - n0);
-    submitOps(gpu);
-    im2col(gpu, x.buf, cols, shape, { first: n0, count: nb });
-    gemm(gpu, { a: w.buf, b: cols, c: out.buf, m: O, n: opix, k: ck, batch: nb, strideA: 0, strideB: ck * opix, strideC: O * opix, offsetC: n0 * O * opix, bias: b?.buf, biasAxis: 'row' });
-  }
-  cols.release();
-  return record('conv2d', [x, w, b], out, { pad, chunk });
+  const shape = { b: N, cin: C, cout: O, h: H, width: W, k, pad };
+  const { ho, wo } = conv2dOutSize(shape);
+  const out = empty(x.gpu, [N, O, ho, wo], 'conv2d');
+  conv2dKernel(x.gpu, { ...shape, x: x.buf, w: w.buf, bias: b?.buf, out: out.buf });
+  return record('conv2d', [x, w, b], out, { pad });
 }

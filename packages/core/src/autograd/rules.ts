@@ -69,7 +69,7 @@ export const rules: { [K in keyof OpAttrs]: Rule<OpAttrs[K]> } = {
   upsample: (g, n) => [resampleGrad(g, n.attrs, true)],
   linear: (g, n, need) => [...linearGrads(g, x0(n), x1(n), need), need[2] && sumTo(g, 1, x1(n).shape[0])],
   conv1x1: (g, n, need) => [...conv1x1Grads(g, x0(n), x1(n), need), need[2] && sumTo(g, x0(n).size / x0(n).shape[0] / x0(n).shape[1], x1(n).shape[0])],
-  conv2d: (g, n, need) => [...conv2dGrads(g, x0(n), x1(n), n.attrs, need), need[2] && sumTo(g, g.shape[2] * g.shape[3], g.shape[1])],
+  conv2d: (g, n, need) => conv2dGrads(g, x0(n), x1(n), n.attrs, need),
   attention: (g, n) => [attentionGrad(g, x0(n), n.saved[0], n.attrs)],
   window: (g, n) => [window(g, n.attrs.inH, n.attrs.inW, -n.attrs.offY, -n.attrs.offX)],
 };
