@@ -24,8 +24,6 @@ export * from './embedding.ts';
 export * from './embedding.ref.ts';
 export * from './adam.ts';
 export * from './adam.ref.ts';
-export * from './im2col.ts';
-export * from './im2col.ref.ts';
 export * from './gemm.ts';
 export * from './gemm.ref.ts';
 export * from './jacobi.ts';
