@@ -31,3 +31,5 @@ export { SongUNet, UNET_FLAVOURS, unetParamCount, validateUNetConfig, type UNetC
 export * from './edm/network.ts';
 export * from './edm/loss.ts';
 export * from './edm/train.ts';
+export * from './gaussian/decode.ts';
+export { datasetFromU8Images } from './data/assemble.ts';

@@ -10,6 +10,9 @@
 // one-line error that names the file and what is wrong.
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from './atomic.ts';
+import { float16ToNumber } from './float16.ts';
+
+export { float16ToNumber } from './float16.ts';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 
@@ -167,16 +170,6 @@ function parseHeader(bytes: Uint8Array, name: string): NpyHeader {
   if (have < need) fail(`truncated: shape [${dims.join(', ')}] of '${descr}' needs ${need} data bytes, the file has ${have}`);
   if (have > need) fail(`${have - need} unexpected bytes after the data (shape [${dims.join(', ')}] of '${descr}' is ${need} bytes)`);
   return { code, descr, shape: dims, dataOffset };
-}
-
-/** float16 bits → number (IEEE 754 binary16: subnormals, infinities and NaN included). */
-export function float16ToNumber(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 0x1f) return frac ? Number.NaN : sign * Number.POSITIVE_INFINITY;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
 /** Decodes the bytes of a .npy file. */
