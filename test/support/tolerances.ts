@@ -96,3 +96,25 @@ export const CONV2D_REL_PER_SQRT_K = 2e-7;
 export const CONV2D_GRAD_REL = 1e-3;
 /** Philox uniforms: exact 24-bit values through a float32 affine map (half an ulp of the result). */
 export const RANDOM_UNIFORM_REL = 3e-7;
+/** Linear models: D_L = Wx + b and W_G = U·diag(λ/(λ+σ²))·Uᵀ vs float64, float32 sums of ≤ d products (seen ~1e-7). */
+export const LINEAR_MODEL_REL = 1e-5;
+/** Host float64 Cholesky solve of a well-conditioned SPD system vs the known solution. */
+export const CHOLESKY_REL = 1e-10;
+/** Distilling D_G itself (MNIST 8×8, acceptance): weight NMSE ‖W − W_G‖_F/‖W_G‖_F of Adam at σ ∈ {0.47, 4.07, 42.4}. */
+export const DISTILL_ADAM_WEIGHT_NMSE = 0.05;
+/** Same: RMSE(D_L, D_G) (eq 10) on held-out noisy images. */
+export const DISTILL_ADAM_RMSE = 0.01;
+/** Distilling D_G by least squares (exactly linear teacher, float32 Gram sums accumulated in float64): weight NMSE (seen ≤ 1e-5). */
+export const DISTILL_LSTSQ_WEIGHT_NMSE = 1e-3;
+/** Linearity score of an exactly affine denoiser (cosine 1, NMSE 0) through float32 outputs. */
+export const LINEARITY_EXACT = 1e-5;
+/** Score-field RMSE / NMSE against a known shift, through float32 outputs (relative). */
+export const SCORE_FIELD_REL = 1e-5;
+/** Weight NMSE vs float64 (float32 sums of d² squares). */
+export const WEIGHT_NMSE_REL = 1e-5;
+/** Singular alignment of well-separated singular vectors with themselves or a permutation: |entry − 0/1|. */
+export const ALIGNMENT_ABS = 1e-3;
+/** Viewer: D_G(x; σ) computed in Chromium (SwiftShader) vs in Node (Dawn) from the same 500 digits and x: the bound. */
+export const VIEWER_DENOISE_REL = 1e-4;
+/** Viewer: x = y + σ·n from the same Philox seed in the page and in Node (float32 normals on two devices). */
+export const VIEWER_NOISE_REL = 1e-5;

@@ -8,6 +8,7 @@ import { GaussianDenoiser } from './gaussian.ts';
 import { MultiDeltaDenoiser } from './multi_delta.ts';
 import { parseDenoiserSpec, type Denoiser, type DenoiserSpec } from './types.ts';
 import { loadNetwork } from '../edm/network.ts';
+import { LinearDenoiser, loadLinearModel, releaseLinearModel } from '../distill/linear_model.ts';
 
 export interface DenoiserContext {
   gpu: Gpu;
@@ -43,8 +44,15 @@ export async function openDenoiser(spec: string | DenoiserSpec, ctx: DenoiserCon
       const denoiser = new MultiDeltaDenoiser(train, data.n, data.d);
       return { denoiser, close: () => train.release() };
     }
-    case 'linear':
-      throw new Error(`denoiser linear:${s.file}: linear denoisers come with \`gausslens distill\`, which is not built yet`);
+    case 'linear': {
+      const model = await loadLinearModel(gpu, s.file);
+      if (model.d !== data.d) {
+        releaseLinearModel(model);
+        throw new Error(`denoiser linear:${s.file}: the model takes images of d = ${model.d} values, the data set ${data.spec} has d = ${data.d} (use the data spec it was distilled on, e.g. with ?resize=)`);
+      }
+      const denoiser = new LinearDenoiser(model, s);
+      return { denoiser, close: () => releaseLinearModel(model) };
+    }
     case 'network': {
       const net = await loadNetwork(gpu, s.checkpoint);
       if (net.d !== data.d) {
