@@ -42,3 +42,4 @@ export * from './metrics/evaluate.ts';
 export * from './metrics/linearity.ts';
 export * from './metrics/score_error.ts';
 export * from './metrics/weights.ts';
+export { timeTrainSteps, type TrainTiming, type TrainTimingResult } from './edm/train_bench.ts';

@@ -2,13 +2,20 @@
 // Usable in Node (`gausslens bench`) and in the browser (the viewer's benchmark page).
 import type { Gpu } from './device.ts';
 
+/** What a peer (TF.js, NumPy) times for comparison with a case. */
+export type BenchPeer =
+  | { kind: 'matmul'; m: number; n: number; k: number }
+  | { kind: 'eigh'; n: number }
+  | { kind: 'conv2d'; pass: 'forward' | 'backward data' | 'backward weight'; b: number; cin: number; cout: number; h: number; width: number; k: number; pad: number };
+
 export interface BenchCase {
   family: string; // kernel family, e.g. 'gemm'
   name: string; // what is timed, with its size
   flops?: number; // floating-point operations one run performs
   bytes?: number; // bytes one run must move at least (for GB/s)
   quick?: boolean; // part of the quick set (`bench --quick`, the viewer)
-  peer?: { kind: 'matmul'; m: number; n: number; k: number } | { kind: 'eigh'; n: number }; // what a peer times for comparison
+  peer?: BenchPeer; // what a peer times for comparison
+  reference?: string; // name of another case (same family, same FLOPs) whose GFLOP/s this one is measured against
   /** Allocates inputs; run() records one repetition's dispatches (no waiting). */
   setup(gpu: Gpu): { run(): void; dispose(): void };
 }

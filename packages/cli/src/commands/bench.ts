@@ -1,14 +1,15 @@
 // gausslens bench: every kernel family at several sizes (warm-up, median of repeats, GPU
 // timestamps), and the peers a user would otherwise use, timed in the same run.
 import { Command } from 'commander';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { getDevice, allBenches, runBenchCase, type BenchCase, type BenchResult } from '@gausslens/kernels';
 import { numpyTimings, type NumpyJob, type PeerTiming } from '../peers/numpy.ts';
-import { tfjsMatmul } from '../peers/tfjs.ts';
+import { tfjsMatmul, tfjsConv2d } from '../peers/tfjs.ts';
 import { writeFileAtomicSync } from '@gausslens/core';
+import { benchTrain, TRAIN_BENCHES, type TrainBenchResult, type TrainPeerResult } from '../bench/train.ts';
 
 export interface BenchConfig {
-  families: string[] | null; // kernel families to run (null: all)
+  families: string[] | null; // kernel families to run, and 'train' for the training step (null: all)
   quick: boolean; // only the small quick set
   repeats: number; // timed repeats a case (median reported)
   peers: boolean; // also time TF.js WebGPU and NumPy where installed
@@ -26,18 +27,35 @@ export interface PeerComparison {
   ratio: number; // peerMs / oursMs: > 1 means we are faster
 }
 
+/** A case against its reference case at equal FLOPs (conv2d passes against our GEMM). */
+export interface ReferenceComparison {
+  what: string;
+  gflops: number;
+  reference: string;
+  referenceGflops: number;
+  fraction: number; // gflops / referenceGflops
+}
+
 export interface BenchReport {
   date: string;
-  machine: { cpu: string; cores: number; adapter: string; lpNativeVectorWidth: string | null };
+  machine: { cpu: string; cores: number; adapter: string; lpNativeVectorWidth: string | null; load: string };
   results: BenchResult[];
+  references: ReferenceComparison[];
   peers: PeerComparison[];
+  training: TrainBenchResult[];
+  trainingPeers: TrainPeerResult[];
   notes: string[];
 }
 
 function selectCases(cfg: BenchConfig): BenchCase[] {
-  const known = new Set(allBenches.map((c) => c.family));
+  const known = new Set([...allBenches.map((c) => c.family), 'train']);
   for (const f of cfg.families ?? []) if (!known.has(f)) throw new Error(`bench: unknown family '${f}' (known: ${[...known].join(', ')})`);
   return allBenches.filter((c) => (!cfg.families || cfg.families.includes(c.family)) && (!cfg.quick || c.quick));
+}
+
+/** The machine's load averages (1, 5, 15 min) at the time of the run. */
+function loadAverage(): string {
+  return loadavg().map((v) => v.toFixed(2)).join(', ');
 }
 
 const fmt = (v: number | undefined, digits = 2): string => (v === undefined ? '' : v >= 100 ? v.toFixed(0) : v.toFixed(digits));
@@ -48,13 +66,22 @@ function table(rows: string[][]): string {
 }
 
 export async function bench(cfg: BenchConfig, log: (line: string) => void = () => undefined): Promise<BenchReport> {
-  const gpu = await getDevice();
   const cases = selectCases(cfg);
+  const gpu = await getDevice();
+  const loadBefore = loadAverage();
   const results: BenchResult[] = [];
   for (const c of cases) {
     const r = await runBenchCase(gpu, c, { repeats: cfg.repeats });
     results.push(r);
     log(`${r.family.padEnd(12)} ${r.name.padEnd(34)} ${fmt(r.ms).padStart(9)} ms  ${r.gflops !== undefined ? `${fmt(r.gflops)} GFLOP/s` : ''}${r.gbps !== undefined ? `  ${fmt(r.gbps)} GB/s` : ''}`);
+  }
+  const references: ReferenceComparison[] = [];
+  for (const c of cases) {
+    const ours = results.find((r) => r.name === c.name);
+    const ref = results.find((r) => r.name === c.reference);
+    if (!ours?.gflops || !ref?.gflops) continue;
+    references.push({ what: c.name, gflops: ours.gflops, reference: ref.name, referenceGflops: ref.gflops, fraction: ours.gflops / ref.gflops });
+    log(`vs reference ${c.name.padEnd(34)} ${(100 * ours.gflops / ref.gflops).toFixed(0).padStart(5)} % of ${ref.name}`);
   }
   const peers: PeerComparison[] = [];
   const notes: string[] = [];
@@ -69,6 +96,10 @@ export async function bench(cfg: BenchConfig, log: (line: string) => void = () =
         if (t) peers.push({ what: c.name, oursMs: ours.msWall, peer: 'tfjs-webgpu', peerMs: t.ms, ratio: t.ms / ours.msWall });
         else if (!notes.some((n) => n.startsWith('TF.js'))) notes.push('TF.js WebGPU not installed: no TF.js comparison');
         jobs.push({ kind: 'matmul', what: c.name, m: p.m, n: p.n, k: p.k });
+      } else if (p.kind === 'conv2d') {
+        const t = await tfjsConv2d(p, Math.min(cfg.repeats, 5));
+        if (t) peers.push({ what: c.name, oursMs: ours.msWall, peer: 'tfjs-webgpu', peerMs: t.ms, ratio: t.ms / ours.msWall });
+        else if (!notes.some((n) => n.startsWith('TF.js'))) notes.push('TF.js WebGPU not installed: no TF.js comparison');
       } else jobs.push({ kind: 'eigh', what: c.name, n: p.n });
     }
     const np = numpyTimings(jobs);
@@ -81,6 +112,10 @@ export async function bench(cfg: BenchConfig, log: (line: string) => void = () =
     } else if (jobs.length) notes.push('python3 with NumPy not found: no NumPy comparison');
     for (const p of peers) log(`peer ${p.peer.padEnd(12)} ${p.what.padEnd(34)} ${fmt(p.peerMs).padStart(9)} ms  ours ${fmt(p.oursMs)} ms  ratio ${fmt(p.ratio)}×`);
   }
+  const trainCases = !cfg.families || cfg.families.includes('train') ? TRAIN_BENCHES.filter((c) => !cfg.quick || c.quick) : [];
+  const train = await benchTrain(trainCases, { repeats: cfg.repeats, peers: cfg.peers }, log);
+  notes.push(...train.notes);
+  if (cases.some((c) => c.peer?.kind === 'conv2d') && cfg.peers) notes.push('TF.js conv2d: NHWC (its native layout), fused conv2d + bias, Conv2DBackpropInput and Conv2DBackpropFilter kernels; completion forced by reading one element');
   return {
     date: new Date().toISOString(),
     machine: {
@@ -88,22 +123,41 @@ export async function bench(cfg: BenchConfig, log: (line: string) => void = () =
       cores: cpus().length,
       adapter: `${gpu.adapter.vendor} ${gpu.adapter.architecture} ${gpu.adapter.description}`.trim(),
       lpNativeVectorWidth: process.env.LP_NATIVE_VECTOR_WIDTH ?? null,
+      load: `load average ${loadBefore} at the start, ${loadAverage()} at the end`,
     },
     results,
+    references,
     peers,
+    training: train.results,
+    trainingPeers: train.peers,
     notes,
   };
 }
 
+const referenceRows = (r: BenchReport): string[][] => [
+  ['case', 'reference at equal FLOPs', 'GFLOP/s', 'reference GFLOP/s', 'fraction'],
+  ...r.references.map((x) => [x.what, x.reference, fmt(x.gflops), fmt(x.referenceGflops), `${(100 * x.fraction).toFixed(0)} %`]),
+];
+const trainingRows = (r: BenchReport): string[][] => [
+  ['case', 'parameters', 'timed steps', 'ms a step', 'images/s', 'torch parameters', 'torch images/s', 'ratio'],
+  ...r.training.map((x) => {
+    const p = r.trainingPeers.find((q) => q.name === x.name);
+    return [x.name, String(x.parameters), String(x.steps), fmt(x.msPerStep), fmt(x.imagesPerSec), p ? String(p.parameters) : '', p ? fmt(p.imagesPerSec) : '', p ? `${fmt(p.ratio)}×` : ''];
+  }),
+];
+
 export function renderBenchTables(r: BenchReport): string {
   const rows = [['family', 'case', 'GPU ms', 'wall ms', 'GFLOP/s', 'GB/s'], ...r.results.map((x) => [x.family, x.name, fmt(x.ms), fmt(x.msWall), fmt(x.gflops), fmt(x.gbps)])];
-  let out = table(rows);
+  let out = r.results.length ? table(rows) : '';
+  if (r.references.length) out += `\n\nGFLOP/s against our GEMM at equal FLOPs (GPU time)\n${table(referenceRows(r))}`;
   if (r.peers.length) {
     const prow = [['peer', 'case', 'peer ms', 'ours ms', 'ratio', ''], ...r.peers.map((p) => [p.peer, p.what, fmt(p.peerMs), fmt(p.oursMs), `${fmt(p.ratio)}×`, ''])];
     out += `\n\nratio = peer time / our time (wall clock, submit to completion; > 1: gausslens is faster)\n${table(prow)}`;
   }
+  if (r.training.length) out += `\n\ntraining steps (EDM loss + backward + Adam + EMA; ratio = our images/s / torch's)\n${table(trainingRows(r))}`;
+  out += `\nmachine: ${r.machine.load}`;
   for (const n of r.notes) out += `\nnote: ${n}`;
-  return out;
+  return out.trimStart();
 }
 
 export function renderBenchMarkdown(r: BenchReport): string {
@@ -111,20 +165,23 @@ export function renderBenchMarkdown(r: BenchReport): string {
   const lines = [
     `Measured ${r.date.slice(0, 10)} on ${r.machine.cpu} (${r.machine.cores} cores), adapter ${r.machine.adapter}` + (r.machine.lpNativeVectorWidth ? `, LP_NATIVE_VECTOR_WIDTH=${r.machine.lpNativeVectorWidth}` : '') + '.',
     '',
-    md([['family', 'case', 'GPU ms (median)', 'wall ms', 'GFLOP/s', 'GB/s'], ...r.results.map((x) => [x.family, x.name, fmt(x.ms), fmt(x.msWall), fmt(x.gflops), fmt(x.gbps)])]),
+    `Machine load: ${r.machine.load}.`,
   ];
+  if (r.results.length) lines.push('', md([['family', 'case', 'GPU ms (median)', 'wall ms', 'GFLOP/s', 'GB/s'], ...r.results.map((x) => [x.family, x.name, fmt(x.ms), fmt(x.msWall), fmt(x.gflops), fmt(x.gbps)])]));
+  if (r.references.length) lines.push('', 'Against our GEMM at equal FLOPs (GPU time, the same run):', '', md(referenceRows(r)));
   if (r.peers.length) lines.push('', 'Peers in the same run (ratio = peer time / our time, wall clock; > 1 means gausslens is faster):', '', md([['peer', 'case', 'peer ms', 'ours ms', 'ratio'], ...r.peers.map((p) => [p.peer, p.what, fmt(p.peerMs), fmt(p.oursMs), `${fmt(p.ratio)}×`])]));
+  if (r.training.length) lines.push('', 'Training steps (EDM loss + backward + Adam + EMA, wall clock; ratio = our images/s / torch\'s, > 1 means gausslens is faster):', '', md(trainingRows(r)));
   for (const n of r.notes) lines.push('', `Note: ${n}`);
   return lines.join('\n') + '\n';
 }
 
 export function benchCommand(): Command {
   return new Command('bench')
-    .description('time every kernel family (median of repeats after warm-up) and the peers TF.js WebGPU and NumPy')
-    .option('--family <names>', 'comma-separated kernel families (default: all)')
+    .description('time every kernel family (median of repeats after warm-up) and a training step, with the peers TF.js WebGPU, NumPy and PyTorch')
+    .option('--family <names>', "comma-separated kernel families, 'train' for the training step (default: all)")
     .option('--quick', 'only the small quick set', BENCH_DEFAULTS.quick)
-    .option('--repeats <n>', 'timed repeats a case', String(BENCH_DEFAULTS.repeats))
-    .option('--no-peers', 'do not time TF.js and NumPy')
+    .option('--repeats <n>', 'timed repeats a case (training: at most this many timed steps)', String(BENCH_DEFAULTS.repeats))
+    .option('--no-peers', 'do not time TF.js, NumPy and PyTorch')
     .option('--json <file>', 'write the results as JSON')
     .option('--markdown <file>', 'write a BENCHMARKS.md-style report')
     .action(async (o: { family?: string; quick: boolean; repeats: string; peers: boolean; json?: string; markdown?: string }) => {

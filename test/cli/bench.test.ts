@@ -1,0 +1,34 @@
+// gausslens bench smoke test: the conv2d quick cases with their GEMM reference at equal FLOPs, and the quick training
+// step (a tiny U-Net), without peers. Benchmarks are not tests: this only checks the cases run and report sanely.
+import { describe, it, expect } from 'vitest';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../support/cli.ts';
+
+describe('gausslens bench', () => {
+  it('--family conv2d,train --quick --no-peers: conv2d against GEMM at equal FLOPs, training images/s', () => {
+    const json = join(mkdtempSync(join(tmpdir(), 'gausslens-bench-')), 'bench.json');
+    const r = runCli(['bench', '--family', 'conv2d,train', '--quick', '--no-peers', '--repeats', '1', '--json', json]);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(json, 'utf8'));
+    expect(report.references.map((x: { what: string }) => x.what)).toEqual([
+      'conv2d forward 64×16×32×32→16 3×3',
+      'conv2d backward data 64×16×32×32→16 3×3',
+      'conv2d backward weight 64×16×32×32→16 3×3',
+    ]);
+    for (const x of report.references) {
+      expect(x.reference).toMatch(/^gemm 512×512×576/);
+      expect(x.fraction).toBeCloseTo(x.gflops / x.referenceGflops, 12);
+      expect(x.fraction).toBeGreaterThan(0);
+    }
+    expect(report.training).toHaveLength(1);
+    expect(report.training[0].parameters).toBeGreaterThan(0);
+    expect(report.training[0].imagesPerSec).toBeGreaterThan(0);
+    expect(r.stdout).toMatch(/GFLOP\/s against our GEMM at equal FLOPs/);
+    expect(r.stdout).toMatch(/machine: load average/);
+    const bad = runCli(['bench', '--family', 'conv3d']);
+    expect(bad.code).toBe(1);
+    expect(bad.errors[0]).toMatch(/unknown family 'conv3d' \(known: .*train/);
+  });
+});
