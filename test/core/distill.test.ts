@@ -64,7 +64,7 @@ describe('linear models', () => {
     const rows = 5;
     const sigmas = [0.3, 2.5, 9];
     const { model, W, b } = randomModel(d, sigmas);
-    const den = new LinearDenoiser(model);
+    const den = new LinearDenoiser(gpu, model);
     const x = randomArray(rows * d, -2, 2);
     const bx = gpu.upload(x);
     const out = gpu.alloc(rows * d);
@@ -96,7 +96,7 @@ describe('linear models', () => {
     const sigmas = [0.05, 1.1, 20];
     const lm = gaussianLinearModel(gpu, st, sigmas);
     const G = new GaussianDenoiser(gpu, st);
-    const L = new LinearDenoiser(lm);
+    const L = new LinearDenoiser(gpu, lm);
     const x = randomArray(3 * d, -1.5, 1.5);
     const bx = gpu.upload(x);
     const [yg, yl] = [gpu.alloc(3 * d), gpu.alloc(3 * d)];
@@ -206,7 +206,7 @@ describe('distilling the Gaussian denoiser recovers W_G (MNIST 8×8, held-out im
     const r = await distillLinear(gpu, teacher, ds.heldOut!, 300, { sigmas, steps: 600, batch: 64, logEvery: 100 }, { reference: WG, onProgress: (i, step) => progress.push(i * 1000 + step) });
     adam = r.model;
     expect(progress).toEqual([1, 100, 200, 300, 400, 500, 600, 1001, 1100, 1200, 1300, 1400, 1500, 1600, 2001, 2100, 2200, 2300, 2400, 2500, 2600]);
-    const L = new LinearDenoiser(adam);
+    const L = new LinearDenoiser(gpu, adam);
     for (let i = 0; i < sigmas.length; i++) {
       const curve = r.curves[i];
       expect(curve.weightNmse![0]).toBeGreaterThan(0.5); // W starts at 0: NMSE ≈ 1

@@ -51,7 +51,7 @@ describe('linearity score', () => {
 
   it('is 1 (cosine) and 0 (NMSE) for a linear D (b = 0), at any α', async () => {
     const m = model(d, randomArray(d * d, -0.4, 0.4), new Float32Array(d));
-    const L = new LinearDenoiser(m);
+    const L = new LinearDenoiser(gpu, m);
     for (const alpha of [Math.SQRT1_2, 0.3, 0.9]) {
       const r = await linearityScore(gpu, L, images, n, 1, { pairs: 17, alpha });
       expect(1 - r.cosine).toBeLessThan(LINEARITY_EXACT);
@@ -62,7 +62,7 @@ describe('linearity score', () => {
 
   it('for a constant D = b (W = 0): cosine 1, NMSE exactly |1 − α − β| (the paper’s definition); affine: 1 and 0', async () => {
     const m = model(d, new Float32Array(d * d), randomArray(d, 0.2, 1));
-    const L = new LinearDenoiser(m);
+    const L = new LinearDenoiser(gpu, m);
     for (const alpha of [Math.SQRT1_2, 0.25]) {
       const beta = Math.sqrt(1 - alpha * alpha);
       const r = await linearityScore(gpu, L, images, n, 0.5, { pairs: 9, alpha });
@@ -77,7 +77,7 @@ describe('linearity score', () => {
 
   it('a random affine D scores exactly with affine: true, and below 1 in NMSE by the paper’s definition', async () => {
     const m = model(d, randomArray(d * d, -0.4, 0.4), randomArray(d, -1, 1));
-    const L = new LinearDenoiser(m);
+    const L = new LinearDenoiser(gpu, m);
     const a = await linearityScore(gpu, L, images, n, 2, { pairs: 25, affine: true });
     expect(1 - a.cosine).toBeLessThan(LINEARITY_EXACT);
     expect(a.nmse).toBeLessThan(LINEARITY_EXACT);
@@ -136,7 +136,7 @@ describe('score-field error (eq 10)', () => {
     const s = randomArray(d, -0.2, 0.2);
     const shifted = Float32Array.from(b, (v, i) => v + s[i]);
     const [m1, m2] = [model(d, W, b), model(d, W, shifted)];
-    const [L1, L2] = [new LinearDenoiser(m1), new LinearDenoiser(m2)];
+    const [L1, L2] = [new LinearDenoiser(gpu, m1), new LinearDenoiser(gpu, m2)];
     const self = await scoreFieldError(gpu, L1, L1, images, n, 1.5, { samples: 30 });
     expect(self).toEqual({ rmse: 0, nmse: 0 });
     const e = await scoreFieldError(gpu, L1, L2, images, n, 1.5, { samples: 300, chunk: 64 });
@@ -145,7 +145,7 @@ describe('score-field error (eq 10)', () => {
     for (const m of [m1, m2]) release(m);
     // W = 0: D_1 = b, so NMSE = ‖s‖/‖b‖ exactly.
     const [c1, c2] = [model(d, new Float32Array(d * d), b), model(d, new Float32Array(d * d), shifted)];
-    const c = await scoreFieldError(gpu, new LinearDenoiser(c1), new LinearDenoiser(c2), images, n, 0.1, { samples: 10 });
+    const c = await scoreFieldError(gpu, new LinearDenoiser(gpu, c1), new LinearDenoiser(gpu, c2), images, n, 0.1, { samples: 10 });
     expect(Math.abs(c.nmse - norm / Math.hypot(...b)) / (norm / Math.hypot(...b))).toBeLessThan(SCORE_FIELD_REL);
     for (const m of [c1, c2]) release(m);
   });

@@ -8,6 +8,7 @@ import { gaussianCommand } from './commands/gaussian.ts';
 import { denoiseCommand } from './commands/denoise.ts';
 import { sampleCommand } from './commands/sample.ts';
 import { trainCommand } from './commands/train.ts';
+import { distillCommand } from './commands/distill.ts';
 
 export function buildProgram(): Command {
   const program = new Command('gausslens')
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   program.addCommand(denoiseCommand());
   program.addCommand(sampleCommand());
   program.addCommand(trainCommand());
+  program.addCommand(distillCommand());
   return program;
 }
 

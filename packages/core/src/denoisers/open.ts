@@ -50,7 +50,7 @@ export async function openDenoiser(spec: string | DenoiserSpec, ctx: DenoiserCon
         releaseLinearModel(model);
         throw new Error(`denoiser linear:${s.file}: the model takes images of d = ${model.d} values, the data set ${data.spec} has d = ${data.d} (use the data spec it was distilled on, e.g. with ?resize=)`);
       }
-      const denoiser = new LinearDenoiser(model, s);
+      const denoiser = new LinearDenoiser(gpu, model, s);
       return { denoiser, close: () => releaseLinearModel(model) };
     }
     case 'network': {

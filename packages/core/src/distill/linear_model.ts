@@ -41,10 +41,13 @@ export class LinearDenoiser implements Denoiser {
   /** Model indices sorted by ascending σ. */
   private readonly order: number[];
 
+  /** `gpu` is taken for symmetry with the other denoisers (GaussianDenoiser(gpu, structure)); nothing is allocated. */
   constructor(
+    gpu: Gpu,
     readonly model: LinearModel,
     spec: DenoiserSpec = { kind: 'linear', file: '<memory>' },
   ) {
+    void gpu;
     if (model.sigmas.length < 1 || model.W.length !== model.sigmas.length || model.b.length !== model.sigmas.length) {
       throw new Error(`linear model: ${model.sigmas.length} sigmas, ${model.W.length} weight matrices and ${model.b.length} biases must be equal in number (≥ 1)`);
     }
