@@ -93,8 +93,10 @@ function chromium() {
     return;
   }
   log('installing Debian Chromium for the browser end-to-end test');
-  run('apt-get', ['update', '-qq']);
-  run('apt-get', ['install', '-y', '--no-install-recommends', 'chromium']);
+  // Another apt job (e.g. an unattended upgrade) may hold dpkg's lock: wait for it instead of failing.
+  const lock = ['-o', 'DPkg::Lock::Timeout=600'];
+  run('apt-get', [...lock, 'update', '-qq']);
+  run('apt-get', [...lock, 'install', '-y', '--no-install-recommends', 'chromium']);
 }
 
 try {

@@ -116,5 +116,5 @@ export const WEIGHT_NMSE_REL = 1e-5;
 export const ALIGNMENT_ABS = 1e-3;
 /** Viewer: D_G(x; σ) computed in Chromium (SwiftShader) vs in Node (Dawn) from the same 500 digits and x: the bound. */
 export const VIEWER_DENOISE_REL = 1e-4;
-/** Viewer: x = y + σ·n from the same Philox seed in the page and in Node (float32 normals on two devices). */
-export const VIEWER_NOISE_REL = 1e-5;
+/** Viewer: x = y + σ·n from the same Philox seed in the page and in Node: WGSL lets cos err by 2^-11 absolute, and SwiftShader does (seen 9e-5). */
+export const VIEWER_NOISE_REL = 1e-3;

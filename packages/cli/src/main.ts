@@ -9,6 +9,7 @@ import { denoiseCommand } from './commands/denoise.ts';
 import { sampleCommand } from './commands/sample.ts';
 import { trainCommand } from './commands/train.ts';
 import { distillCommand } from './commands/distill.ts';
+import { viewCommand } from './commands/view.ts';
 
 export function buildProgram(): Command {
   const program = new Command('gausslens')
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   program.addCommand(sampleCommand());
   program.addCommand(trainCommand());
   program.addCommand(distillCommand());
+  program.addCommand(viewCommand());
   return program;
 }
 
