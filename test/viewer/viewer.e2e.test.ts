@@ -2,17 +2,18 @@
 // and Debian's Chromium (headless, WebGPU on SwiftShader) computes the Gaussian structure of 500
 // digits in the page and denoises a held-out digit at a fresh random σ and noise seed. Node builds
 // the structure of the same 500 digits on Dawn and denoises the page's own x: the two D_G(x; σ)
-// must agree. Also: a file that is not a gausslens export, a browser without WebGPU, the benchmark
-// page. The screenshot is saved to docs/viewer.png (shown in the README).
+// must agree. Also: a file that is not a gausslens export, a browser without WebGPU, trajectories,
+// the benchmark page, and a run directory (Node's structure, saved as `gausslens gaussian` does)
+// opened by the folder picker. The screenshot is saved to docs/viewer.png (shown in the README).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { getDevice, randomNormal } from '@gausslens/kernels';
-import { loadDataset, buildGaussianStructure, GaussianDenoiser, releaseStructure } from '@gausslens/core';
+import { loadDataset, buildGaussianStructure, GaussianDenoiser, releaseStructure, saveStructure } from '@gausslens/core';
 import { buildViewer, serveViewer, type ViewerServer } from '../../packages/cli/src/util/viewer_server.ts';
 import { expectClose, relError, POISON } from '../support/check.ts';
 import { VIEWER_DENOISE_REL, VIEWER_NOISE_REL } from '../support/tolerances.ts';
@@ -130,20 +131,23 @@ describe('the browser viewer', () => {
     const xRef = Array.from(y, (v, j) => v + sigma * n[j]);
     expectClose(got.x, xRef, VIEWER_NOISE_REL, 'x = y + σ·n (page vs Node)');
 
-    const { structure } = await buildGaussianStructure(gpu, ds.images, ds.n, d, [ds.c, ds.h, ds.w]);
+    const { structure, info } = await buildGaussianStructure(gpu, ds.images, ds.n, d, [ds.c, ds.h, ds.w]);
     const den = new GaussianDenoiser(gpu, structure);
-    const x = gpu.upload(Float32Array.from(got.x), 'test-x');
-    const out = gpu.alloc(d, 'test-out');
-    gpu.fill(out, POISON);
-    den.denoise(gpu, x, 1, sigma, out);
-    const ref = await gpu.read(out, d);
-    const rel = relError(got.outputs.gaussian, ref);
-    log(`D_G page vs Node: relative error ${rel.toExponential(2)} (rank ${structure.rank})`);
+    /** Node's D_G(x; σ) on the page's x. */
+    const nodeDG = async (xPage: number[]): Promise<Float32Array> => {
+      const x = gpu.upload(Float32Array.from(xPage), 'test-x');
+      const out = gpu.alloc(d, 'test-out');
+      gpu.fill(out, POISON);
+      den.denoise(gpu, x, 1, sigma, out);
+      const ref = await gpu.read(out, d);
+      for (const b of [x, out]) b.release();
+      return ref;
+    };
+    const ref = await nodeDG(got.x);
+    log(`D_G page vs Node: relative error ${relError(got.outputs.gaussian, ref).toExponential(2)} (rank ${structure.rank})`);
     expectClose(got.outputs.gaussian, ref, VIEWER_DENOISE_REL, 'D_G(x; σ): page vs Node');
     expect(got.outputs['multi-delta']?.every(Number.isFinite)).toBe(true);
-    for (const b of [noise, x, out]) b.release();
-    den.release();
-    releaseStructure(structure);
+    noise.release();
 
     // Trajectories and the benchmark page, then the screenshot for the README.
     await page.click('#sample');
@@ -157,6 +161,26 @@ describe('the browser viewer', () => {
     expect(rows).toBe(4);
     log(`benchmarks: ${rows} cases`);
     await page.screenshot({ path: join(ROOT, 'docs', 'viewer.png'), fullPage: true });
+
+    // A run directory as `gausslens gaussian` writes it, opened by the folder picker: Node's own structure in the page.
+    const run = mkdtempSync(join(tmpdir(), 'gausslens-viewer-run-'));
+    try {
+      await saveStructure(join(run, 'gaussian.safetensors'), structure, { data: ds.spec, n: ds.n, d, imageShape: [ds.c, ds.h, ds.w], route: info.route, seconds: info.seconds, created: new Date().toISOString() });
+      writeFileSync(join(run, 'report.json'), JSON.stringify({ rank: structure.rank, topEigenvalues: Array.from(structure.eigenvalues.subarray(0, 20)) }));
+      await page.setInputFiles('#open-dir', run);
+      await page.waitForFunction(() => /^opening .*: done/.test(document.getElementById('status')?.textContent ?? ''), undefined, { timeout: 120_000 });
+      expect(await page.textContent('#structure .facts')).toMatch(/from gaussian\.safetensors/);
+      expect(await page.locator('#report svg').count()).toBeGreaterThanOrEqual(1); // topEigenvalues drawn
+      await page.waitForFunction((t) => { const r = (globalThis as unknown as { gausslens: { denoise: PageDenoise | null } }).gausslens.denoise; return r !== null && r.token > t && document.getElementById('denoise')?.dataset.state === 'ready'; }, got.token, { timeout: 60_000 });
+      const again = (await page.evaluate(() => (globalThis as unknown as { gausslens: { denoise: PageDenoise } }).gausslens.denoise)) as PageDenoise;
+      expect([again.sigma, again.seed, again.index]).toEqual([sigma, seed, index]);
+      expectClose(again.outputs.gaussian, await nodeDG(again.x), VIEWER_DENOISE_REL, 'D_G(x; σ) from the opened run: page vs Node');
+      log('opened a gaussian run directory');
+    } finally {
+      rmSync(run, { recursive: true, force: true });
+      den.release();
+      releaseStructure(structure);
+    }
     await page.close();
   }, 300_000);
 });

@@ -51,7 +51,7 @@ async function job(label: string, fn: (phase: (p: string) => void) => Promise<vo
   setStatus('busy', `${label}…`);
   const t0 = performance.now();
   try {
-    await fn((p) => setStatus('busy', `${label}: ${p}`));
+    await session.exclusive(() => fn((p) => setStatus('busy', `${label}: ${p}`)));
     refreshAll();
     setStatus('ready', `${label}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   } catch (e) {

@@ -49,6 +49,14 @@ export class Session {
   readonly missing = new Map<DenoiserKind, string>();
   private network: EdmNetwork | null = null;
   private trainBuf: GpuBuffer | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /** Runs GPU work one piece at a time: a job never frees buffers a panel is using. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
 
   async init(): Promise<void> {
     try {
@@ -77,10 +85,13 @@ export class Session {
   async computeFromDigits(spec: string, onPhase: (p: string) => void): Promise<void> {
     const gpu = this.requireGpu('computing the Gaussian structure');
     this.clearData();
-    await this.loadData(spec, onPhase);
-    if (!this.data) throw new Error(this.missing.get('multi-delta') ?? `cannot load ${spec}`);
-    await this.buildStructure(gpu, onPhase);
-    this.updateDenoisers();
+    try {
+      await this.loadData(spec, onPhase);
+      if (!this.data) throw new Error(this.missing.get('multi-delta') ?? `cannot load ${spec}`);
+      await this.buildStructure(gpu, onPhase);
+    } finally {
+      this.updateDenoisers();
+    }
   }
 
   /** Opens a run: its structure and network as saved, its data set from the digits where it is MNIST. */
@@ -88,7 +99,16 @@ export class Session {
     this.clearData();
     this.network?.release();
     this.network = null;
+    this.denoisers.delete('network');
     this.run = run;
+    try {
+      await this.openRunFiles(run, onPhase);
+    } finally {
+      this.updateDenoisers();
+    }
+  }
+
+  private async openRunFiles(run: RunContents, onPhase: (p: string) => void): Promise<void> {
     const gpu = this.gpu as Gpu; // without WebGPU only the report is shown (updateDenoisers says why)
     if (run.structure && this.gpu) {
       onPhase(`uploading ${run.structure.path}`);
@@ -103,7 +123,6 @@ export class Session {
     // A network run saves no structure: build it in the page from the same digits.
     if (!this.structure && this.data && this.gpu) await this.buildStructure(gpu, onPhase);
     if (!this.inputs && this.structure) this.inputs = gaussianSamples(this.structure.s, 8);
-    this.updateDenoisers();
   }
 
   private async loadData(spec: string, onPhase: (p: string) => void): Promise<void> {
@@ -162,7 +181,11 @@ export class Session {
       }
     };
     const gpu = this.gpu as Gpu;
-    set('gaussian', () => (this.structure ? new GaussianDenoiser(gpu, this.structure.s) : 'no Gaussian structure: open a run with gaussian.safetensors or compute one from the digits'));
+    set('gaussian', () => {
+      if (!this.structure) return 'no Gaussian structure: open a run with gaussian.safetensors or compute one from the digits';
+      if (d !== this.structure.s.d) return `the structure has d = ${this.structure.s.d}, the data here d = ${d}`;
+      return new GaussianDenoiser(gpu, this.structure.s);
+    });
     const mdWhy = this.missing.get('multi-delta');
     set('multi-delta', () => {
       if (!this.data) return mdWhy ?? 'D_M needs the training images: compute from the digits or open a run whose data is MNIST';

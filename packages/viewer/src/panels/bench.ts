@@ -50,7 +50,7 @@ export class BenchPanel {
     });
     this.table.innerHTML = '<thead><tr><th>kernel</th><th>ms (GPU)</th><th>ms (wall)</th><th>GFLOP/s</th><th>GB/s</th><th>timer</th><th>runs</th></tr></thead><tbody></tbody>';
     (root.querySelector('.body') as HTMLElement).replaceChildren(el('div', { className: 'cases' }, ...boxes), this.run, this.note, this.table);
-    this.run.addEventListener('click', () => void this.start());
+    this.run.addEventListener('click', () => void this.session.exclusive(() => this.start()));
     this.refresh();
   }
 

@@ -109,7 +109,7 @@ export class DenoisePanel {
       try {
         while (this.pending) {
           this.pending = false;
-          await this.compute();
+          await this.session.exclusive(() => this.compute());
         }
         this.root.dataset.state = 'ready';
       } catch (e) {

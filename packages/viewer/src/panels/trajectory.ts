@@ -42,7 +42,7 @@ export class TrajectoryPanel {
     );
     const player = el('div', { className: 'controls' }, this.play, el('label', {}, 'step ', this.timeline));
     (root.querySelector('.body') as HTMLElement).replaceChildren(controls, this.info, player, this.rowsEl);
-    this.button.addEventListener('click', () => void this.sample());
+    this.button.addEventListener('click', () => void this.session.exclusive(() => this.sample()));
     this.timeline.addEventListener('input', () => {
       this.stop();
       this.show(Number(this.timeline.value));
