@@ -111,7 +111,7 @@ describe('gausslens sample', () => {
 describe('the study (npm start)', () => {
   it('writes report.html with every figure and report.json', () => {
     const out = join(dir, 'study');
-    const r = runCli(['start', '--data', 'mnist:400', '--count', '8', '--out', out, '--cache', join(dir, 'cache')]);
+    const r = runCli(['start', '--no-network-study', '--data', 'mnist:400', '--count', '8', '--out', out, '--cache', join(dir, 'cache')]);
     expect(r.code, r.stderr).toBe(0);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     for (const src of html.matchAll(/<img src="([^"]+)"/g)) expect(existsSync(join(out, src[1])), src[1]).toBe(true);

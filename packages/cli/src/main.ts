@@ -10,6 +10,8 @@ import { sampleCommand } from './commands/sample.ts';
 import { trainCommand } from './commands/train.ts';
 import { distillCommand } from './commands/distill.ts';
 import { viewCommand } from './commands/view.ts';
+import { sweepCommand } from './commands/sweep.ts';
+import { analyzeCommand } from './commands/analyze.ts';
 
 export function buildProgram(): Command {
   const program = new Command('gausslens')
@@ -26,6 +28,8 @@ export function buildProgram(): Command {
   program.addCommand(trainCommand());
   program.addCommand(distillCommand());
   program.addCommand(viewCommand());
+  program.addCommand(analyzeCommand());
+  program.addCommand(sweepCommand());
   return program;
 }
 

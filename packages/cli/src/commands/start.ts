@@ -8,6 +8,7 @@ import { loadDataset, structureFor, GaussianDenoiser, MultiDeltaDenoiser, upload
 import { phase } from '../util/progress.ts';
 import { runDir, writeConfig, writeJson, numberFlag } from '../util/run.ts';
 import { startingNoise, generate, pairsWithNeighbours, type SamplerName } from './sample.ts';
+import { runNetworkStudy, NETWORK_STUDY_DEFAULTS } from '../study/network_study.ts';
 
 export interface StudyConfig {
   data: string; // training set (the embedded MNIST digits by default)
@@ -17,9 +18,10 @@ export interface StudyConfig {
   sampler: Exclude<SamplerName, 'closed-form'>; // step sampler for both denoisers
   steps: number; // noise levels (10: the paper's list)
   cache: string; // where Gaussian structures are kept
+  networkStudy: boolean; // also study the shipped trained networks (analyze: Figs. 1–4; data-set size: Fig. 6)
 }
 
-export const STUDY_DEFAULTS: StudyConfig = { data: 'mnist', out: 'runs/study', count: 64, seed: 0, sampler: 'euler', steps: 10, cache: 'runs/cache' };
+export const STUDY_DEFAULTS: StudyConfig = { data: 'mnist', out: 'runs/study', count: 64, seed: 0, sampler: 'euler', steps: 10, cache: 'runs/cache', networkStudy: true };
 
 interface DenoiserResult {
   name: string;
@@ -88,6 +90,9 @@ export async function runStudy(cfg: StudyConfig): Promise<{ reportHtml: string; 
   releaseStructure(structure);
   train.release();
 
+  let network: Awaited<ReturnType<typeof runNetworkStudy>> | null = null;
+  if (cfg.networkStudy) network = await runNetworkStudy(dir, NETWORK_STUDY_DEFAULTS, cfg.cache);
+
   const seconds = (performance.now() - t0) / 1000;
   const report = {
     config: cfg,
@@ -96,6 +101,7 @@ export async function runStudy(cfg: StudyConfig): Promise<{ reportHtml: string; 
     sigmas: cfg.steps === 10 ? PAPER_SIGMAS : undefined,
     samples: results,
     rmseBetweenSamples: gap,
+    network: network?.summary ?? null,
     seconds,
   };
   const sections: ReportSection[] = [
@@ -129,7 +135,8 @@ export async function runStudy(cfg: StudyConfig): Promise<{ reportHtml: string; 
       ],
     },
   ];
-  const html = renderReport('gausslens: the Gaussian vs the multi-delta denoiser on MNIST', `Reproducing the first observation of Li, Dai &amp; Qu (NeurIPS 2024): the empirical optimal denoiser only replays training images, while the Gaussian denoiser built from the same training set makes new, smooth digits. Run finished in ${seconds.toFixed(0)} s.`, sections);
+  if (network) sections.push(...network.sections);
+  const html = renderReport('gausslens: the hidden Gaussian structure of diffusion models, on MNIST', `Reproducing the first observation of Li, Dai &amp; Qu (NeurIPS 2024): the empirical optimal denoiser only replays training images, while the Gaussian denoiser built from the same training set makes new, smooth digits. Run finished in ${seconds.toFixed(0)} s.`, sections);
   await writeFileAtomic(join(dir, 'report.html'), html);
   writeJson(join(dir, 'report.json'), report);
   return { reportHtml: join(dir, 'report.html'), report };
@@ -145,9 +152,10 @@ export function startCommand(): Command {
     .option('--sampler <name>', 'euler | heun', STUDY_DEFAULTS.sampler)
     .option('--steps <n>', 'noise levels', String(STUDY_DEFAULTS.steps))
     .option('--cache <dir>', "where Gaussian structures are kept ('' for none)", STUDY_DEFAULTS.cache)
+    .option('--no-network-study', 'skip the shipped trained networks (analyze, data-set-size sweep)')
     .action(async (o) => {
       if (!['euler', 'heun'].includes(o.sampler)) throw new Error(`--sampler must be euler or heun, got '${o.sampler}'`);
-      const cfg: StudyConfig = { data: o.data, out: o.out, count: numberFlag('count', o.count, { integer: true, min: 1 }), seed: numberFlag('seed', o.seed, { integer: true, min: 0 }), sampler: o.sampler, steps: numberFlag('steps', o.steps, { integer: true, min: 1 }), cache: o.cache };
+      const cfg: StudyConfig = { data: o.data, out: o.out, count: numberFlag('count', o.count, { integer: true, min: 1 }), seed: numberFlag('seed', o.seed, { integer: true, min: 0 }), sampler: o.sampler, steps: numberFlag('steps', o.steps, { integer: true, min: 1 }), cache: o.cache, networkStudy: o.networkStudy !== false };
       const r = await runStudy(cfg);
       process.stdout.write(`${JSON.stringify((r.report as { samples: unknown }).samples, null, 2)}\nreport: ${r.reportHtml}\n`);
     });

@@ -3,7 +3,7 @@
 // command line say the same thing.
 import { Command } from 'commander';
 import { join } from 'node:path';
-import { train, resolveTrainConfig, TRAIN_DEFAULTS, writeImageGrid, type TrainConfig } from '@gausslens/core';
+import { train, resolveTrainConfig, TRAIN_DEFAULTS, writeImageGrid, type TrainConfig, type TrainResult } from '@gausslens/core';
 import { getDevice, randomNormal } from '@gausslens/kernels';
 import { phase } from '../util/progress.ts';
 import { generate } from './sample.ts';
@@ -64,6 +64,30 @@ function parseFlag(name: string, kind: Kind, v: string): unknown {
 
 const fmtEta = (s: number): string => (s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 60 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(0)} s`);
 
+/** Trains (or resumes) one run with progress lines and sample grids; what `gausslens train` and the sweep cells run. */
+export async function runTrain(cfg: TrainConfig): Promise<TrainResult> {
+  phase(`training ${cfg.arch} with ${cfg.channels} channels on ${cfg.data} for ${cfg.steps} steps of ${cfg.batch} → ${cfg.runDir}`);
+  const gpu = await getDevice();
+  let fixedNoise: { buf: ReturnType<typeof gpu.alloc>; count: number } | null = null;
+  const result = await train(cfg, {
+    onProgress: (p) => {
+      process.stderr.write(`step ${p.step}/${p.steps} | ${p.imagesPerSec.toFixed(1)} img/s | loss ${p.loss.toFixed(4)} | lr ${p.lr.toExponential(2)} | ETA ${fmtEta(p.etaSec)}\n`);
+    },
+    onSample: async ({ step, ema }) => {
+      const count = 16;
+      fixedNoise ??= { buf: gpu.alloc(count * ema.d, 'train-fixed-noise'), count };
+      randomNormal(gpu, fixedNoise.buf, { seed: cfg.seed + 1, std: 80 }, count * ema.d);
+      const x = await generate(gpu, ema, 'heun', fixedNoise.buf, count, 18, 80, `samples at step ${step}`);
+      const [c, h, w] = [ema.config.unet.inChannels, ema.config.unet.resolution, ema.config.unet.resolution];
+      await writeImageGrid(join(cfg.runDir, `samples-${String(step).padStart(7, '0')}.png`), x, { n: count, c, h, w }, { cols: 4, scale: h < 48 ? 2 : 1 });
+    },
+    onCheckpoint: ({ step, path }) => phase(`checkpoint at step ${step}: ${path}`),
+  });
+  (fixedNoise as { buf: { release(): void } } | null)?.buf.release();
+  phase(`done: ${result.step} steps, ${result.nimg} images${result.resumedFrom !== null ? ` (resumed from step ${result.resumedFrom})` : ''}; checkpoint ${result.checkpoint}`);
+  return result;
+}
+
 export function trainCommand(): Command {
   const cmd = new Command('train').description('train an EDM U-Net on WebGPU; resumable, with checkpoints and sample grids');
   for (const [field, kind, help] of FLAGS) {
@@ -86,25 +110,7 @@ export function trainCommand(): Command {
       process.stdout.write(`${JSON.stringify(cfg, null, 2)}\n`);
       return;
     }
-    phase(`training ${cfg.arch} with ${cfg.channels} channels on ${cfg.data} for ${cfg.steps} steps of ${cfg.batch} → ${cfg.runDir}`);
-    const gpu = await getDevice();
-    let fixedNoise: { buf: ReturnType<typeof gpu.alloc>; count: number } | null = null;
-    const result = await train(cfg, {
-      onProgress: (p) => {
-        process.stderr.write(`step ${p.step}/${p.steps} | ${p.imagesPerSec.toFixed(1)} img/s | loss ${p.loss.toFixed(4)} | lr ${p.lr.toExponential(2)} | ETA ${fmtEta(p.etaSec)}\n`);
-      },
-      onSample: async ({ step, ema }) => {
-        const count = 16;
-        fixedNoise ??= { buf: gpu.alloc(count * ema.d, 'train-fixed-noise'), count };
-        randomNormal(gpu, fixedNoise.buf, { seed: cfg.seed + 1, std: 80 }, count * ema.d);
-        const x = await generate(gpu, ema, 'heun', fixedNoise.buf, count, 18, 80, `samples at step ${step}`);
-        const [c, h, w] = [ema.config.unet.inChannels, ema.config.unet.resolution, ema.config.unet.resolution];
-        await writeImageGrid(join(cfg.runDir, `samples-${String(step).padStart(7, '0')}.png`), x, { n: count, c, h, w }, { cols: 4, scale: h < 48 ? 2 : 1 });
-      },
-      onCheckpoint: ({ step, path }) => phase(`checkpoint at step ${step}: ${path}`),
-    });
-    (fixedNoise as { buf: { release(): void } } | null)?.buf.release();
-    phase(`done: ${result.step} steps, ${result.nimg} images${result.resumedFrom !== null ? ` (resumed from step ${result.resumedFrom})` : ''}; checkpoint ${result.checkpoint}`);
+    await runTrain(cfg);
   });
   return cmd;
 }
