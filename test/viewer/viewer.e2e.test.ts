@@ -4,10 +4,11 @@
 // the structure of the same 500 digits on Dawn and denoises the page's own x: the two D_G(x; σ)
 // must agree. Also: a file that is not a gausslens export, a browser without WebGPU, trajectories,
 // the benchmark page, and a run directory (Node's structure, saved as `gausslens gaussian` does)
-// opened by the folder picker. The screenshot is saved to docs/viewer.png (shown in the README).
+// opened by the folder picker. The screenshot is saved to runs/e2e/viewer.png; GAUSSLENS_UPDATE_SCREENSHOT=1
+// also writes docs/viewer.png (the README's), so a plain `npm test` leaves the checkout clean.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -160,7 +161,9 @@ describe('the browser viewer', () => {
     const rows = await page.locator('#bench-table tbody tr').count();
     expect(rows).toBe(4);
     log(`benchmarks: ${rows} cases`);
-    await page.screenshot({ path: join(ROOT, 'docs', 'viewer.png'), fullPage: true });
+    mkdirSync(join(ROOT, 'runs', 'e2e'), { recursive: true });
+    await page.screenshot({ path: join(ROOT, 'runs', 'e2e', 'viewer.png'), fullPage: true });
+    if (process.env.GAUSSLENS_UPDATE_SCREENSHOT === '1') copyFileSync(join(ROOT, 'runs', 'e2e', 'viewer.png'), join(ROOT, 'docs', 'viewer.png'));
 
     // A run directory as `gausslens gaussian` writes it, opened by the folder picker: Node's own structure in the page.
     const run = mkdtempSync(join(tmpdir(), 'gausslens-viewer-run-'));
