@@ -141,8 +141,10 @@ describe('SongUNet on the GPU', () => {
     }, 600_000);
   }
 
-  it('inference (no tape) equals the recorded forward bit for bit and releases every intermediate', async () => {
-    const net = new SongUNet(TINY);
+  // Three levels: the residual encoder's aux at level 2 is level 1's skip, which inference must keep.
+  for (const channelMult of [[1, 2], [1, 1, 1]]) it(`inference (no tape) equals the recorded forward bit for bit and releases every intermediate (channelMult ${channelMult})`, async () => {
+    const cfg: UNetConfig = { ...TINY, channelMult };
+    const net = new SongUNet(cfg);
     net.materialize(gpu, 2);
     const N = 2;
     const x = ag.fromArray(gpu, randn(N * 64), [N, 1, 8, 8]);
@@ -159,7 +161,7 @@ describe('SongUNet on the GPU', () => {
     expect(Array.from(await G.read())).toEqual(Array.from(got));
     tape.dispose();
     // Same seed, same weights: the same output.
-    const again = new SongUNet(TINY);
+    const again = new SongUNet(cfg);
     again.materialize(gpu, 2);
     const H = again.forward(x, cn, EVAL_CONTEXT);
     expect(Array.from(await H.read())).toEqual(Array.from(got));

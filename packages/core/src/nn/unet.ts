@@ -192,7 +192,8 @@ export class SongUNet {
           const prev = h;
           h = scoped(() => op.axpby(Math.SQRT1_2, prev, Math.SQRT1_2, s.conv.forward(aux)));
           skips[skips.length - 1] = h;
-          if (aux !== x) aux.dispose();
+          // The previous aux is an earlier level's skip (x = skips[-1] = aux): the decoder still needs it.
+          if (aux !== x && !skips.includes(aux)) aux.dispose();
           prev.dispose();
           aux = h;
         } else {
