@@ -157,7 +157,7 @@ export function distillCommand(): Command {
     .option('--method <m>', 'adam (Algorithm 1) | lstsq (closed-form least squares)', D.method)
     .option('--steps <n>', 'adam: steps per σ', String(D.steps))
     .option('--batch <n>', 'images per step (adam) or per teacher call (lstsq)', String(D.batch))
-    .option('--lr <lr>', "adam: 'tuned' (0.02/σ in [5e-4, 0.5]), 'paper' (the reference code's), one rate, or one per σ", D.lr)
+    .option('--lr <lr>', "adam: 'tuned' (0.06/σ in [1.5e-3, 0.5]), 'paper' (the reference code's), one rate, or one per σ", D.lr)
     .option('--lr-scale <x>', 'adam: multiplies the learning rates', String(D.lrScale))
     .option('--lr-decay <d>', 'adam: none | cosine', D.lrDecay)
     .option('--init <i>', 'adam: zero (Algorithm 1) | mean (b starts at the teacher’s mean output)', D.init)
