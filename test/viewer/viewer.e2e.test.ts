@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { getDevice, randomNormal } from '@gausslens/kernels';
-import { loadDataset, buildGaussianStructure, GaussianDenoiser, releaseStructure, saveStructure } from '@gausslens/core';
+import { loadDataset, buildGaussianStructure, GaussianDenoiser, releaseStructure, saveStructure, gaussianLinearModel, saveLinearModel, releaseLinearModel } from '@gausslens/core';
 import { buildViewer, serveViewer, type ViewerServer } from '../../packages/cli/src/util/viewer_server.ts';
 import { expectClose, relError, POISON } from '../support/check.ts';
 import { VIEWER_DENOISE_REL, VIEWER_NOISE_REL } from '../support/tolerances.ts';
@@ -169,6 +169,10 @@ describe('the browser viewer', () => {
     const run = mkdtempSync(join(tmpdir(), 'gausslens-viewer-run-'));
     try {
       await saveStructure(join(run, 'gaussian.safetensors'), structure, { data: ds.spec, n: ds.n, d, imageShape: [ds.c, ds.h, ds.w], route: info.route, seconds: info.seconds, created: new Date().toISOString() });
+      // A linear model in the same run: W_G, b_G at the page's σ (eq 6 as eq 8), so the page's D_L must equal D_G.
+      const WG = gaussianLinearModel(gpu, structure, [sigma]);
+      await saveLinearModel(join(run, 'linear.safetensors'), gpu, WG, { teacher: 'gaussian' });
+      releaseLinearModel(WG);
       writeFileSync(join(run, 'report.json'), JSON.stringify({ rank: structure.rank, topEigenvalues: Array.from(structure.eigenvalues.subarray(0, 20)) }));
       await page.setInputFiles('#open-dir', run);
       await page.waitForFunction(() => /^opening .*: done/.test(document.getElementById('status')?.textContent ?? ''), undefined, { timeout: 120_000 });
@@ -178,6 +182,7 @@ describe('the browser viewer', () => {
       const again = (await page.evaluate(() => (globalThis as unknown as { gausslens: { denoise: PageDenoise } }).gausslens.denoise)) as PageDenoise;
       expect([again.sigma, again.seed, again.index]).toEqual([sigma, seed, index]);
       expectClose(again.outputs.gaussian, await nodeDG(again.x), VIEWER_DENOISE_REL, 'D_G(x; σ) from the opened run: page vs Node');
+      expectClose(again.outputs.linear, await nodeDG(again.x), VIEWER_DENOISE_REL, 'D_L(x; σ) of the run\'s linear model (W_G at σ): page vs Node D_G');
       log('opened a gaussian run directory');
     } finally {
       rmSync(run, { recursive: true, force: true });

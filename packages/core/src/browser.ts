@@ -20,3 +20,4 @@ export * from './gaussian/structure.ts';
 export * from './gaussian/build.ts';
 export * from './gaussian/decode.ts';
 export * from './gaussian/eigh_cpu.ts';
+export * from './distill/linear_model.ts';

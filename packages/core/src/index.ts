@@ -36,6 +36,7 @@ export { datasetFromU8Images } from './data/assemble.ts';
 export * from './distill/config.ts';
 export * from './distill/sampling.ts';
 export * from './distill/linear_model.ts';
+export * from './distill/linear_io.ts';
 export * from './distill/distill.ts';
 export * from './distill/lstsq.ts';
 export * from './metrics/evaluate.ts';

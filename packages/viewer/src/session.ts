@@ -4,6 +4,7 @@
 import { getDevice, type Gpu, type GpuBuffer } from '@gausslens/kernels';
 import {
   buildGaussianStructure, structureFromSafetensors, networkFromSafetensors, GaussianDenoiser, MultiDeltaDenoiser,
+  LinearDenoiser, linearModelFromSafetensors, releaseLinearModel, type LinearModel,
   datasetFromU8Images, parseDataSpec, releaseStructure, mulberry32,
   type BuildInfo, type Dataset, type Denoiser, type EdmNetwork, type GaussianStructure, type StructureMeta,
 } from '@gausslens/core';
@@ -48,6 +49,7 @@ export class Session {
   readonly denoisers = new Map<DenoiserKind, Denoiser>();
   readonly missing = new Map<DenoiserKind, string>();
   private network: EdmNetwork | null = null;
+  private linear: { model: LinearModel; path: string } | null = null;
   private trainBuf: GpuBuffer | null = null;
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -100,6 +102,10 @@ export class Session {
     this.network?.release();
     this.network = null;
     this.denoisers.delete('network');
+    this.denoisers.get('linear')?.release();
+    this.denoisers.delete('linear');
+    if (this.linear) releaseLinearModel(this.linear.model);
+    this.linear = null;
     this.run = run;
     try {
       await this.openRunFiles(run, onPhase);
@@ -118,6 +124,11 @@ export class Session {
     if (run.network && this.gpu) {
       onPhase(`loading the network ${run.network.path}`);
       this.network = networkFromSafetensors(gpu, run.network.file, run.network.path);
+    }
+    if (run.linear.length && this.gpu) {
+      const { path, file } = run.linear[0];
+      onPhase(`uploading the linear model ${path}`);
+      this.linear = { model: linearModelFromSafetensors(gpu, file, path), path };
     }
     if (run.dataSpec) await this.loadData(run.dataSpec, onPhase);
     // A network run saves no structure: build it in the page from the same digits.
@@ -192,7 +203,11 @@ export class Session {
       this.trainBuf ??= gpu.upload(this.data.images.subarray(0, this.data.n * this.data.d), 'viewer-training-set');
       return new MultiDeltaDenoiser(this.trainBuf, this.data.n, this.data.d);
     });
-    set('linear', () => (this.run?.linear.length ? `${this.run.linear.map((l) => l.path).join(', ')}: this viewer build cannot run linear models yet` : 'no linear model in this run'));
+    set('linear', () => {
+      if (!this.linear) return 'no linear model in this run (gausslens distill or analyze writes one)';
+      if (d !== null && this.linear.model.d !== d) return `the linear model ${this.linear.path} has d = ${this.linear.model.d}, the data here d = ${d}`;
+      return new LinearDenoiser(gpu, this.linear.model, { kind: 'linear', file: this.linear.path });
+    });
     set('network', () => {
       if (!this.network) return 'no network checkpoint in this run';
       if (d !== null && this.network.d !== d) {

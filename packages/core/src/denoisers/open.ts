@@ -8,7 +8,8 @@ import { GaussianDenoiser } from './gaussian.ts';
 import { MultiDeltaDenoiser } from './multi_delta.ts';
 import { parseDenoiserSpec, type Denoiser, type DenoiserSpec } from './types.ts';
 import { loadNetwork } from '../edm/network.ts';
-import { LinearDenoiser, loadLinearModel, releaseLinearModel } from '../distill/linear_model.ts';
+import { LinearDenoiser, releaseLinearModel } from '../distill/linear_model.ts';
+import { loadLinearModel } from '../distill/linear_io.ts';
 
 export interface DenoiserContext {
   gpu: Gpu;

@@ -1,12 +1,11 @@
 // Linear denoisers D_L(x; σ_i) = W_i x + b_i (eq 8): one affine model per noise level, as linear
 // distillation (Algorithm 1) produces them; the Gaussian denoiser's own W_G, b_G (eq 6) in the same
-// form; and their safetensors files (W.<i> [d, d], b.<i> [d], sigmas [S] F64, JSON metadata).
-import { existsSync, readFileSync } from 'node:fs';
+// form; and decoding their safetensors files (W.<i> [d, d], b.<i> [d], sigmas [S] F64, JSON metadata).
+// Node-free (the viewer runs it); reading and writing files is in linear_io.ts.
 import { axpby, gemm, type Gpu, type GpuBuffer } from '@gausslens/kernels';
 import type { Denoiser, DenoiserSpec } from '../denoisers/types.ts';
 import type { GaussianStructure } from '../gaussian/structure.ts';
-import { readSafetensors, writeSafetensors, type TensorInput } from '../io/safetensors.ts';
-import { writeFileAtomicSync } from '../io/atomic.ts';
+import type { SafetensorsFile } from '../io/safetensors_format.ts';
 
 /** W[i]: d×d row-major and b[i]: d, so that D_L(x; σ_i) = W[i]·x + b[i] (eq 8). */
 export interface LinearModel {
@@ -126,40 +125,9 @@ export function gaussianLinearModel(gpu: Gpu, structure: GaussianStructure, sigm
   return { d, sigmas: [...sigmas], W, b, imageShape: structure.imageShape };
 }
 
-/** The JSON sidecar of a model file: `<file without .safetensors>.json`. */
-export function linearModelSidecar(file: string): string {
-  return file.replace(/\.safetensors$/, '') + '.json';
-}
-
-/**
- * Saves a model as safetensors (W.<i> [d, d] F32, b.<i> [d] F32, sigmas [S] F64) with `meta` in the
- * header's metadata (non-string values as JSON), atomically.
- */
-export async function saveLinearModel(path: string, gpu: Gpu, model: LinearModel, meta: Record<string, unknown> = {}): Promise<void> {
-  const tensors: Record<string, TensorInput> = { sigmas: { shape: [model.sigmas.length], data: Float64Array.from(model.sigmas) } };
-  for (let i = 0; i < model.sigmas.length; i++) {
-    tensors[`W.${i}`] = { shape: [model.d, model.d], data: await gpu.read(model.W[i], model.d * model.d) };
-    tensors[`b.${i}`] = { shape: [model.d], data: await gpu.read(model.b[i], model.d) };
-  }
-  const metadata: Record<string, string> = { format: LINEAR_MODEL_FORMAT, d: String(model.d), imageShape: JSON.stringify(model.imageShape) };
-  for (const [k, v] of Object.entries(meta)) if (!(k in metadata)) metadata[k] = typeof v === 'string' ? v : JSON.stringify(v);
-  await writeSafetensors(path, tensors, metadata);
-}
-
-/** Writes a JSON sidecar next to a model file (config, curves, timings). */
-export function writeLinearModelSidecar(path: string, value: unknown): void {
-  writeFileAtomicSync(linearModelSidecar(path), `${JSON.stringify(value, null, 2)}\n`);
-}
-
-/** Reads a model file's sidecar, or null when there is none. */
-export function readLinearModelSidecar(path: string): unknown {
-  const p = linearModelSidecar(path);
-  return existsSync(p) ? JSON.parse(readFileSync(p, 'utf8')) : null;
-}
-
-/** Loads a model saved by saveLinearModel onto the GPU; errors name the file and the fix. */
-export async function loadLinearModel(gpu: Gpu, path: string): Promise<LinearModel> {
-  const { tensors, metadata } = await readSafetensors(path);
+/** A model from a decoded safetensors file (as saveLinearModel writes it), uploaded; errors name `path` and the fix. */
+export function linearModelFromSafetensors(gpu: Gpu, file: SafetensorsFile, path: string): LinearModel {
+  const { tensors, metadata } = file;
   if (metadata.format !== LINEAR_MODEL_FORMAT) throw new Error(`${path}: not a gausslens linear model (metadata format '${metadata.format ?? ''}'): make one with \`gausslens distill\``);
   const sig = tensors.sigmas;
   if (!sig || sig.shape.length !== 1 || sig.shape[0] < 1) throw new Error(`${path}: missing or malformed tensor 'sigmas'; the file is damaged: distill it again`);
