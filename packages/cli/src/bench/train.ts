@@ -27,7 +27,9 @@ export interface TrainPeerResult {
   name: string; // our case
   peer: string; // 'torch-cpu'
   parameters: number; // the peer network's trainable parameters
-  imagesPerSec: number;
+  imagesPerSec: number; // at the fastest thread count
+  threads: number; // that thread count
+  runs: { threads: number; imagesPerSec: number }[]; // every thread count tried
   ratio: number; // ours / peer images per second (> 1: gausslens is faster)
 }
 
@@ -63,16 +65,18 @@ export async function benchTrain(
   const peers: TrainPeerResult[] = [];
   const notes: string[] = [];
   if (opts.peers && jobs.length) {
-    const threads = Math.min(2, cpus().length);
+    const threads = [...new Set([Math.min(2, cpus().length), 1])];
     const torch = torchTrainTimings(jobs, threads);
     if (!torch.ok) notes.push(`PyTorch peer skipped: ${torch.reason}`);
     else {
-      notes.push(`PyTorch ${torch.version} on the CPU (${torch.python}, torch.set_num_threads(${torch.threads})), the same SongUNet, EDM loss, Adam and EMA`);
+      notes.push(`PyTorch ${torch.version} on the CPU (${torch.python}, OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY ?? 'PASSIVE'}), the same SongUNet, EDM loss, Adam and EMA, timed with torch.set_num_threads(${threads.join(') and (')}); the faster counts`);
       for (const t of torch.results) {
         const ours = results.find((r) => r.name === t.what) as TrainBenchResult;
-        peers.push({ name: t.what, peer: 'torch-cpu', parameters: t.parameters, imagesPerSec: t.imagesPerSec, ratio: ours.imagesPerSec / t.imagesPerSec });
+        const runs = t.runs.map((x) => ({ threads: x.threads, imagesPerSec: x.imagesPerSec }));
+        peers.push({ name: t.what, peer: 'torch-cpu', parameters: t.parameters, imagesPerSec: t.imagesPerSec, threads: t.threads, runs, ratio: ours.imagesPerSec / t.imagesPerSec });
         if (t.parameters !== ours.parameters) notes.push(`PARAMETER COUNTS DIFFER for ${t.what}: ours ${ours.parameters}, torch ${t.parameters}`);
-        log(`peer torch-cpu ${t.what.padEnd(34)} ${t.msPerStep.toFixed(0).padStart(9)} ms a step  ${t.imagesPerSec.toFixed(2)} images/s  (${t.parameters} parameters)  ratio ${(ours.imagesPerSec / t.imagesPerSec).toFixed(2)}×`);
+        const each = runs.map((x) => `${x.threads} thread${x.threads > 1 ? 's' : ''}: ${x.imagesPerSec.toFixed(2)}`).join(', ');
+        log(`peer torch-cpu ${t.what.padEnd(34)} ${t.msPerStep.toFixed(0).padStart(9)} ms a step  ${t.imagesPerSec.toFixed(2)} images/s (${each})  (${t.parameters} parameters)  ratio ${(ours.imagesPerSec / t.imagesPerSec).toFixed(2)}×`);
       }
     }
   }

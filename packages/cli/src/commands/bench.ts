@@ -139,10 +139,11 @@ const referenceRows = (r: BenchReport): string[][] => [
   ...r.references.map((x) => [x.what, x.reference, fmt(x.gflops), fmt(x.referenceGflops), `${(100 * x.fraction).toFixed(0)} %`]),
 ];
 const trainingRows = (r: BenchReport): string[][] => [
-  ['case', 'parameters', 'timed steps', 'ms a step', 'images/s', 'torch parameters', 'torch images/s', 'ratio'],
+  ['case', 'parameters', 'timed steps', 'ms a step', 'images/s', 'torch parameters', 'torch images/s (threads)', 'ratio'],
   ...r.training.map((x) => {
     const p = r.trainingPeers.find((q) => q.name === x.name);
-    return [x.name, String(x.parameters), String(x.steps), fmt(x.msPerStep), fmt(x.imagesPerSec), p ? String(p.parameters) : '', p ? fmt(p.imagesPerSec) : '', p ? `${fmt(p.ratio)}×` : ''];
+    const torch = p ? p.runs.map((q) => `${fmt(q.imagesPerSec)} (${q.threads})`).join(', ') : '';
+    return [x.name, String(x.parameters), String(x.steps), fmt(x.msPerStep), fmt(x.imagesPerSec), p ? String(p.parameters) : '', torch, p ? `${fmt(p.ratio)}×` : ''];
   }),
 ];
 
@@ -154,7 +155,7 @@ export function renderBenchTables(r: BenchReport): string {
     const prow = [['peer', 'case', 'peer ms', 'ours ms', 'ratio', ''], ...r.peers.map((p) => [p.peer, p.what, fmt(p.peerMs), fmt(p.oursMs), `${fmt(p.ratio)}×`, ''])];
     out += `\n\nratio = peer time / our time (wall clock, submit to completion; > 1: gausslens is faster)\n${table(prow)}`;
   }
-  if (r.training.length) out += `\n\ntraining steps (EDM loss + backward + Adam + EMA; ratio = our images/s / torch's)\n${table(trainingRows(r))}`;
+  if (r.training.length) out += `\n\ntraining steps (EDM loss + backward + Adam + EMA; ratio = our images/s / torch's at its faster thread count)\n${table(trainingRows(r))}`;
   out += `\nmachine: ${r.machine.load}`;
   for (const n of r.notes) out += `\nnote: ${n}`;
   return out.trimStart();
@@ -170,7 +171,7 @@ export function renderBenchMarkdown(r: BenchReport): string {
   if (r.results.length) lines.push('', md([['family', 'case', 'GPU ms (median)', 'wall ms', 'GFLOP/s', 'GB/s'], ...r.results.map((x) => [x.family, x.name, fmt(x.ms), fmt(x.msWall), fmt(x.gflops), fmt(x.gbps)])]));
   if (r.references.length) lines.push('', 'Against our GEMM at equal FLOPs (GPU time, the same run):', '', md(referenceRows(r)));
   if (r.peers.length) lines.push('', 'Peers in the same run (ratio = peer time / our time, wall clock; > 1 means gausslens is faster):', '', md([['peer', 'case', 'peer ms', 'ours ms', 'ratio'], ...r.peers.map((p) => [p.peer, p.what, fmt(p.peerMs), fmt(p.oursMs), `${fmt(p.ratio)}×`])]));
-  if (r.training.length) lines.push('', 'Training steps (EDM loss + backward + Adam + EMA, wall clock; ratio = our images/s / torch\'s, > 1 means gausslens is faster):', '', md(trainingRows(r)));
+  if (r.training.length) lines.push('', 'Training steps (EDM loss + backward + Adam + EMA, wall clock; ratio = our images/s / torch\'s at its faster thread count, > 1 means gausslens is faster):', '', md(trainingRows(r)));
   for (const n of r.notes) lines.push('', `Note: ${n}`);
   return lines.join('\n') + '\n';
 }
