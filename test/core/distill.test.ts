@@ -203,7 +203,7 @@ describe('distilling the Gaussian denoiser recovers W_G (MNIST 8×8, held-out im
 
   it('Adam (Algorithm 1): weight NMSE < 0.05 and RMSE(D_L, D_G) < 0.01 at σ ∈ {42.4, 4.07, 0.47}', async () => {
     const progress: number[] = [];
-    const r = await distillLinear(gpu, teacher, ds.heldOut!, 300, { sigmas, steps: 600, batch: 64, logEvery: 100 }, { reference: WG, onProgress: (i, step) => progress.push(i * 1000 + step) });
+    const r = await distillLinear(gpu, teacher, ds.heldOut!, 300, { sigmas, steps: 600, batch: 64, logEvery: 100, seed: Math.floor(Math.random() * 2 ** 30) }, { reference: WG, onProgress: (i, step) => progress.push(i * 1000 + step) });
     adam = r.model;
     expect(progress).toEqual([1, 100, 200, 300, 400, 500, 600, 1001, 1100, 1200, 1300, 1400, 1500, 1600, 2001, 2100, 2200, 2300, 2400, 2500, 2600]);
     const L = new LinearDenoiser(gpu, adam);
@@ -213,13 +213,13 @@ describe('distilling the Gaussian denoiser recovers W_G (MNIST 8×8, held-out im
       const nmse = await weightNmse(gpu, adam.W[i], WG.W[i], ds.d);
       expect(nmse, `σ = ${sigmas[i]}`).toBeCloseTo(curve.weightNmse!.at(-1)!, 5);
       expect(nmse, `weight NMSE at σ = ${sigmas[i]}`).toBeLessThan(DISTILL_ADAM_WEIGHT_NMSE);
-      const e = await scoreFieldError(gpu, teacher, L, ds.heldOut!, 300, sigmas[i], { samples: 200 });
+      const e = await scoreFieldError(gpu, teacher, L, ds.heldOut!, 300, sigmas[i], { samples: 200, seed: Math.floor(Math.random() * 2 ** 30) });
       expect(e.rmse, `RMSE at σ = ${sigmas[i]}`).toBeLessThan(DISTILL_ADAM_RMSE);
     }
   });
 
   it('least squares recovers W_G to float precision and agrees with Adam', async () => {
-    const r = await distillLinear(gpu, teacher, ds.heldOut!, 300, { sigmas, method: 'lstsq', batch: 256 }, { reference: WG });
+    const r = await distillLinear(gpu, teacher, ds.heldOut!, 300, { sigmas, method: 'lstsq', batch: 256, seed: Math.floor(Math.random() * 2 ** 30) }, { reference: WG });
     for (let i = 0; i < sigmas.length; i++) {
       expect(r.curves[i].weightNmse![0], `lstsq weight NMSE at σ = ${sigmas[i]}`).toBeLessThan(DISTILL_LSTSQ_WEIGHT_NMSE);
       expect(await weightNmse(gpu, adam.W[i], r.model.W[i], ds.d), `Adam vs lstsq at σ = ${sigmas[i]}`).toBeLessThan(DISTILL_ADAM_WEIGHT_NMSE);
