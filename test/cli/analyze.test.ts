@@ -21,7 +21,7 @@ beforeAll(() => {
 describe('gausslens analyze', () => {
   it("writes the paper's Figures 1–4 as report.html + report.json for one network", { timeout: 400_000 }, async () => {
     const out = join(dir, 'analyze');
-    const r = runCli(['analyze', '--network', ckpt, '--out', out, '--sigmas', '0.2,2,20', '--alphas', '0.5,0.7071', '--samples', '4', '--pairs', '2', '--generate', '4', '--distill-steps', '4', '--distill-batch', '8', '--align-k', '4', '--cache', '']);
+    const r = runCli(['analyze', '--network', ckpt, '--out', out, '--sigmas', '0.2,2,20', '--alphas', '0.5,0.7071', '--samples', '4', '--pairs', '2', '--generate', '4', '--distill-samples', '200', '--distill-batch', '8', '--align-k', '4', '--cache', '']);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(report.config.data).toBe(data); // read from the checkpoint's config.json

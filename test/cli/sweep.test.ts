@@ -47,7 +47,7 @@ describe('sweep specs', () => {
   });
 
   it('trains and measures each cell once, skips done cells, and joins them in a summary', { timeout: 400_000 }, () => {
-    const out = join(dir, 'run');
+    const out = join(dir, 'tiny'); // = <checkpoints dir>/<sweep name>: the layout npm start reads shipped cells from
     const file = join(dir, 'tiny.json');
     writeFileSync(file, JSON.stringify(tiny(out)));
     const one = runCli(['sweep', file, '--cell', 'n8', '--cache', '']);
@@ -73,5 +73,21 @@ describe('sweep specs', () => {
     const unknown = runCli(['sweep', file, '--cell', 'n9']);
     expect(unknown.code).toBe(1);
     expect(unknown.errors.at(-1)).toMatch(/--cell n9: not in .*cells: n8, n24/);
+  });
+
+  it('npm start measures the shipped cells of a sweep (no training) and analyzes the last one', { timeout: 600_000 }, () => {
+    const file = join(dir, 'tiny.json'); // trained by the test above
+    const study = join(dir, 'study');
+    const r = runCli(['start', '--data', 'mnist:400', '--count', '4', '--out', study, '--cache', '', '--sweep', file, '--checkpoints', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/training ncsnpp/); // the shipped checkpoints were used
+    const report = JSON.parse(readFileSync(join(study, 'report.json'), 'utf8'));
+    expect(report.network.analyze).toMatch(/analyze\/report\.html$/);
+    const analyzed = JSON.parse(readFileSync(join(study, 'analyze', 'report.json'), 'utf8'));
+    expect(analyzed.config.network).toMatch(/n24\/checkpoint\.safetensors$/);
+    const html = readFileSync(join(study, 'report.html'), 'utf8');
+    const srcs = [...html.matchAll(/<img src="([^"]+)"/g)].map((m) => m[1]);
+    expect(srcs.some((s) => s.startsWith('analyze/'))).toBe(true);
+    for (const src of srcs) expect(existsSync(join(study, src)), src).toBe(true);
   });
 });

@@ -9,7 +9,7 @@ import { dirname, join, basename } from 'node:path';
 import { getDevice, type Gpu } from '@gausslens/kernels';
 import {
   loadDataset, loadNetwork, openDenoiser, scoreFieldError, linearityScore, generalisation, distillLinear, resolveDistillConfig, gaussianLinearModel, LinearDenoiser, saveLinearModel,
-  releaseLinearModel, weightNmse, singularAlignment, alignmentHeatmapPng, linePlotSvg, writePlot, writeImageGrid, renderReport, writeFileAtomic, PAPER_SIGMAS, type Block, type Denoiser, type ReportSection, type PlotSeries,
+  releaseLinearModel, lstsqSamples, weightNmse, singularAlignment, alignmentHeatmapPng, linePlotSvg, writePlot, writeImageGrid, renderReport, writeFileAtomic, PAPER_SIGMAS, type Block, type Denoiser, type ReportSection, type PlotSeries,
 } from '@gausslens/core';
 import { phase } from '../util/progress.ts';
 import { runDir, writeConfig, writeJson, numberFlag, slug } from '../util/run.ts';
@@ -24,9 +24,10 @@ export interface AnalyzeConfig {
   samples: number; // noisy held-out images per σ for the RMSE curves (eq 10)
   pairs: number; // pairs per σ for each linearity score
   generate: number; // images generated from shared noise per denoiser (Fig. 1)
-  distillSteps: number; // Adam steps per σ of Algorithm 1
-  distillBatch: number; // images per distillation step (fresh noise each)
-  distillMethod: 'adam' | 'lstsq'; // Algorithm 1, or the closed-form least-squares cross-check
+  distillMethod: 'adam' | 'lstsq'; // Algorithm 1 by Adam, or the closed-form least-squares solve of (9) (its unique optimum)
+  distillSteps: number; // adam: steps per σ of Algorithm 1
+  distillBatch: number; // images per distillation step or teacher call (fresh noise each)
+  distillSamples: number; // lstsq: noisy samples per σ (0: 8·(d + 1), at least 2048)
   alignK: number; // top-k singular vectors in the alignment maps (the paper: 100)
   seed: number; // Philox seed of every noise draw
   cache: string; // where Gaussian structures are kept ('' for none)
@@ -41,9 +42,10 @@ export const ANALYZE_DEFAULTS: AnalyzeConfig = {
   samples: 64,
   pairs: 32,
   generate: 16,
-  distillSteps: 100,
+  distillMethod: 'lstsq',
+  distillSteps: 1000,
   distillBatch: 64,
-  distillMethod: 'adam',
+  distillSamples: 0,
   alignK: 32,
   seed: 0,
   cache: 'runs/cache',
@@ -70,6 +72,9 @@ export function resolveAnalyzeConfig(p: Partial<AnalyzeConfig>): AnalyzeConfig {
   return c;
 }
 
+/** The distillation settings of an analyze config. */
+const distillCfgOf = (cfg: AnalyzeConfig) => resolveDistillConfig({ sigmas: cfg.sigmas, steps: cfg.distillSteps, batch: cfg.distillBatch, method: cfg.distillMethod, samples: cfg.distillSamples, seed: cfg.seed });
+
 const gridScale = (h: number): number => (h < 24 ? 4 : h < 48 ? 2 : 1);
 
 export async function runAnalyze(cfg: AnalyzeConfig): Promise<{ reportHtml: string; report: Record<string, unknown> }> {
@@ -88,8 +93,8 @@ export async function runAnalyze(cfg: AnalyzeConfig): Promise<{ reportHtml: stri
   const WG = gaussianLinearModel(gpu, structure, cfg.sigmas);
 
   // Fig. 4 (left) and D_L: Algorithm 1 with D_θ as the teacher, weight NMSE tracked against W_G.
-  phase(`distilling D_L from D_θ (${cfg.distillMethod}, ${cfg.sigmas.length} σ, ${cfg.distillSteps} steps of ${cfg.distillBatch})`);
-  const distillCfg = resolveDistillConfig({ sigmas: cfg.sigmas, steps: cfg.distillSteps, batch: cfg.distillBatch, method: cfg.distillMethod, seed: cfg.seed });
+  phase(`distilling D_L from D_θ (${cfg.distillMethod === 'adam' ? `Adam, ${cfg.distillSteps} steps of ${cfg.distillBatch}` : `least squares, ${lstsqSamples(distillCfgOf(cfg), ds.d)} samples`} at each of ${cfg.sigmas.length} σ)`);
+  const distillCfg = distillCfgOf(cfg);
   const distilled = await distillLinear(gpu, net, ev.images, ev.n, distillCfg, {
     reference: WG,
     onProgress: (i, step, loss) => {
@@ -181,12 +186,19 @@ export async function runAnalyze(cfg: AnalyzeConfig): Promise<{ reportHtml: stri
     },
     {
       file: 'weight-nmse',
-      svg: linePlotSvg(
-        distilled.curves.filter((c) => c.weightNmse).map((c): PlotSeries => ({ name: `σ = ${c.sigma}`, x: c.steps, y: c.weightNmse! })),
-        { title: 'Weight NMSE during distillation (Fig. 4 left)', xLabel: 'Adam step', yLabel: '‖W_σ − W_G‖_F / ‖W_G‖_F', logY: true },
-      ),
-      caption: 'Fig. 4 (left): ‖W_σ − W_G‖_F/‖W_G‖_F while Algorithm 1 distils D_L from D_θ; 1 at W = 0. Falling curves: the network’s linear part is the Gaussian denoiser.',
+      svg: linePlotSvg([{ name: '‖W_σ − W_G‖_F / ‖W_G‖_F', x: sig, y: col('weight_nmse') }], { title: 'Distilled weights vs the Gaussian denoiser’s (Fig. 4)', xLabel: 'σ', yLabel: 'weight NMSE', logX: true, logY: true, legend: 'none' }),
+      caption: `Fig. 4: ‖W_σ − W_G‖_F/‖W_G‖_F of the linear model distilled from D_θ (${cfg.distillMethod === 'adam' ? 'Algorithm 1, Adam' : 'least squares, the optimum of (9)'}) against σ; 1 would mean no relation (W = 0), the paper finds < 0.2 for most σ.`,
     },
+    ...(distilled.curves.some((c) => c.weightNmse?.length)
+      ? [{
+          file: 'weight-nmse-steps',
+          svg: linePlotSvg(
+            distilled.curves.filter((c) => c.weightNmse?.length).map((c): PlotSeries => ({ name: `σ = ${c.sigma}`, x: c.steps, y: c.weightNmse! })),
+            { title: 'Weight NMSE during distillation (Fig. 4 left)', xLabel: 'Adam step', yLabel: '‖W_σ − W_G‖_F / ‖W_G‖_F', logY: true },
+          ),
+          caption: 'Fig. 4 (left): ‖W_σ − W_G‖_F/‖W_G‖_F while Algorithm 1 distils D_L from D_θ; 1 at W = 0. Falling curves: the network’s linear part is the Gaussian denoiser.',
+        }]
+      : []),
   ];
   for (const p of plots) await writePlot(join(dir, p.file), p.svg);
 
@@ -199,7 +211,7 @@ export async function runAnalyze(cfg: AnalyzeConfig): Promise<{ reportHtml: stri
     {
       title: 'Fig. 4: the distilled weights are the Gaussian denoiser’s',
       blocks: [
-        { kind: 'image', src: 'weight-nmse.png', caption: plots[2].caption },
+        ...plots.slice(2).map((p): Block => ({ kind: 'image', src: `${p.file}.png`, caption: p.caption })),
         ...alignment.map((a): Block => ({ kind: 'image', src: a.file, caption: `Fig. 4 (right), σ = ${a.sigma}: |V_Lᵀ V_G| of the top ${k} singular vectors (bright diagonal = aligned; mean diagonal ${a.diagonal.toFixed(3)}).` })),
       ],
     },
@@ -232,9 +244,10 @@ export function analyzeCommand(): Command {
     .option('--samples <n>', 'noisy images per σ for the RMSE curves', String(d.samples))
     .option('--pairs <n>', 'pairs per σ for the linearity score', String(d.pairs))
     .option('--generate <n>', 'images generated per denoiser', String(d.generate))
-    .option('--distill-steps <n>', 'Adam steps per σ (Algorithm 1)', String(d.distillSteps))
-    .option('--distill-batch <n>', 'images per distillation step', String(d.distillBatch))
-    .option('--distill-method <m>', 'adam | lstsq', d.distillMethod)
+    .option('--distill-method <m>', 'lstsq (the optimum of (9)) | adam (Algorithm 1)', d.distillMethod)
+    .option('--distill-steps <n>', 'adam: steps per σ', String(d.distillSteps))
+    .option('--distill-batch <n>', 'images per distillation step or teacher call', String(d.distillBatch))
+    .option('--distill-samples <n>', 'lstsq: noisy samples per σ (0: 8·(d+1), at least 2048)', String(d.distillSamples))
     .option('--align-k <n>', 'singular vectors in the alignment maps', String(d.alignK))
     .option('--seed <n>', 'noise seed', String(d.seed))
     .option('--cache <dir>', "where Gaussian structures are kept ('' for none)", d.cache)
@@ -242,7 +255,7 @@ export function analyzeCommand(): Command {
       const int = (name: string, v: string) => numberFlag(name, v, { integer: true, min: 1 });
       const cfg = resolveAnalyzeConfig({
         network: o.network, data: o.data, out: o.out, sigmas: list('sigmas', o.sigmas), alphas: list('alphas', o.alphas), samples: int('samples', o.samples), pairs: int('pairs', o.pairs),
-        generate: int('generate', o.generate), distillSteps: int('distill-steps', o.distillSteps), distillBatch: int('distill-batch', o.distillBatch), distillMethod: o.distillMethod, alignK: int('align-k', o.alignK),
+        generate: int('generate', o.generate), distillSteps: int('distill-steps', o.distillSteps), distillBatch: int('distill-batch', o.distillBatch), distillMethod: o.distillMethod, distillSamples: numberFlag('distill-samples', o.distillSamples, { integer: true, min: 0 }), alignK: int('align-k', o.alignK),
         seed: numberFlag('seed', o.seed, { integer: true, min: 0 }), cache: o.cache,
       });
       const r = await runAnalyze(cfg);

@@ -19,9 +19,11 @@ export interface StudyConfig {
   steps: number; // noise levels (10: the paper's list)
   cache: string; // where Gaussian structures are kept
   networkStudy: boolean; // also study the shipped trained networks (analyze: Figs. 1–4; data-set size: Fig. 6)
+  sweep: string; // the data-set-size sweep spec of those networks (its last cell is analyzed)
+  checkpoints: string; // where they are shipped: <dir>/<sweep name>/<cell id>/checkpoint.safetensors
 }
 
-export const STUDY_DEFAULTS: StudyConfig = { data: 'mnist', out: 'runs/study', count: 64, seed: 0, sampler: 'euler', steps: 10, cache: 'runs/cache', networkStudy: true };
+export const STUDY_DEFAULTS: StudyConfig = { data: 'mnist', out: 'runs/study', count: 64, seed: 0, sampler: 'euler', steps: 10, cache: 'runs/cache', networkStudy: true, sweep: NETWORK_STUDY_DEFAULTS.sweep, checkpoints: NETWORK_STUDY_DEFAULTS.checkpointsDir };
 
 interface DenoiserResult {
   name: string;
@@ -91,7 +93,7 @@ export async function runStudy(cfg: StudyConfig): Promise<{ reportHtml: string; 
   train.release();
 
   let network: Awaited<ReturnType<typeof runNetworkStudy>> | null = null;
-  if (cfg.networkStudy) network = await runNetworkStudy(dir, NETWORK_STUDY_DEFAULTS, cfg.cache);
+  if (cfg.networkStudy) network = await runNetworkStudy(dir, { ...NETWORK_STUDY_DEFAULTS, sweep: cfg.sweep, checkpointsDir: cfg.checkpoints }, cfg.cache);
 
   const seconds = (performance.now() - t0) / 1000;
   const report = {
@@ -153,9 +155,11 @@ export function startCommand(): Command {
     .option('--steps <n>', 'noise levels', String(STUDY_DEFAULTS.steps))
     .option('--cache <dir>', "where Gaussian structures are kept ('' for none)", STUDY_DEFAULTS.cache)
     .option('--no-network-study', 'skip the shipped trained networks (analyze, data-set-size sweep)')
+    .option('--sweep <spec>', 'data-set-size sweep of the shipped networks', STUDY_DEFAULTS.sweep)
+    .option('--checkpoints <dir>', 'where its cells are shipped (<dir>/<name>/<cell>/checkpoint.safetensors)', STUDY_DEFAULTS.checkpoints)
     .action(async (o) => {
       if (!['euler', 'heun'].includes(o.sampler)) throw new Error(`--sampler must be euler or heun, got '${o.sampler}'`);
-      const cfg: StudyConfig = { data: o.data, out: o.out, count: numberFlag('count', o.count, { integer: true, min: 1 }), seed: numberFlag('seed', o.seed, { integer: true, min: 0 }), sampler: o.sampler, steps: numberFlag('steps', o.steps, { integer: true, min: 1 }), cache: o.cache, networkStudy: o.networkStudy !== false };
+      const cfg: StudyConfig = { data: o.data, out: o.out, count: numberFlag('count', o.count, { integer: true, min: 1 }), seed: numberFlag('seed', o.seed, { integer: true, min: 0 }), sampler: o.sampler, steps: numberFlag('steps', o.steps, { integer: true, min: 1 }), cache: o.cache, networkStudy: o.networkStudy !== false, sweep: o.sweep, checkpoints: o.checkpoints };
       const r = await runStudy(cfg);
       process.stdout.write(`${JSON.stringify((r.report as { samples: unknown }).samples, null, 2)}\nreport: ${r.reportHtml}\n`);
     });

@@ -13,15 +13,13 @@ import { runSweep } from '../commands/sweep.ts';
 export interface NetworkStudyConfig {
   sweep: string; // the data-set-size sweep spec whose cells are shipped in checkpointsDir
   checkpointsDir: string; // shipped checkpoints: <dir>/<sweep name>/<cell id>/checkpoint.safetensors
-  analyzeCell: string; // the cell whose network `analyze` studies (the large training set)
-  analyze: Partial<AnalyzeConfig>; // analyze settings (a budget that fits `npm start`)
+  analyze: Partial<AnalyzeConfig>; // analyze's distillation settings (σ list and sample counts come from the sweep's measure)
 }
 
 export const NETWORK_STUDY_DEFAULTS: NetworkStudyConfig = {
   sweep: 'sweeps/mnist16-data-size.json',
   checkpointsDir: 'checkpoints',
-  analyzeCell: 'n9000',
-  analyze: { samples: 48, pairs: 24, generate: 16, distillSteps: 60, distillBatch: 64, alignK: 32 },
+  analyze: { distillMethod: 'lstsq', distillSamples: 768, alignK: 32 }, // with the sweep's measure budget: ≈ 12k network calls, ~8 min here
 };
 
 /** Runs both parts under `dir`; returns report sections whose figures are relative to `dir`. */
@@ -45,10 +43,11 @@ export async function runNetworkStudy(dir: string, cfg: NetworkStudyConfig, cach
   phase(`data-set-size sweep (${cells.map((c) => c.id).join(', ')}): measuring the shipped networks`);
   const sweep = await runSweep({ spec: specFile, cells: [], summaryOnly: false, cache });
 
-  const cell = cells.find((c) => c.id === cfg.analyzeCell);
-  if (!cell) throw new Error(`${cfg.sweep}: no cell '${cfg.analyzeCell}' to analyze`);
+  const cell = cells[cells.length - 1]; // the last cell: the largest training set of a data-size sweep
   phase(`analyze: the paper's Figs. 1–4 for the network of cell ${cell.id}`);
-  const a = await runAnalyze(resolveAnalyzeConfig({ ...cfg.analyze, network: join(cell.dir, 'checkpoint.safetensors'), data: cell.train.data, out: join(dir, 'analyze'), cache }));
+  // The sweep's measurement budget (σ list, samples, pairs, generated images, seed) applies to analyze too.
+  const { sigmas, samples, pairs, generate, seed } = spec.measure;
+  const a = await runAnalyze(resolveAnalyzeConfig({ ...cfg.analyze, sigmas, samples, pairs, generate, seed, network: join(cell.dir, 'checkpoint.safetensors'), data: cell.train.data, out: join(dir, 'analyze'), cache }));
 
   const img = (src: string, caption: string): Block => ({ kind: 'image', src, caption });
   const sections: ReportSection[] = [
