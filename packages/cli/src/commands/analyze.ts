@@ -108,7 +108,7 @@ export async function runAnalyze(cfg: AnalyzeConfig): Promise<{ reportHtml: stri
   // Fig. 2 and 3: per σ.
   const perSigma: Record<string, number>[] = [];
   for (const [i, sigma] of cfg.sigmas.entries()) {
-    phase(`σ = ${sigma} (${i + 1}/${cfg.sigmas.length}): RMSE curves, linearity, weights`);
+    phase(`σ = ${+sigma.toPrecision(4)} (${i + 1}/${cfg.sigmas.length}): RMSE curves, linearity, weights`);
     const seed = cfg.seed + 1000 * (i + 1);
     const err = (a: Denoiser, b: Denoiser) => scoreFieldError(gpu, a, b, ev.images, ev.n, sigma, { samples: cfg.samples, seed });
     const row: Record<string, number> = { sigma };
@@ -135,7 +135,7 @@ export async function runAnalyze(cfg: AnalyzeConfig): Promise<{ reportHtml: stri
   for (const sigma of alignSigmas) {
     const i = cfg.sigmas.indexOf(sigma);
     const a = await singularAlignment(gpu, L.W[i], WG.W[i], ds.d, k);
-    const file = `alignment-sigma-${sigma}.png`;
+    const file = `alignment-sigma-${+sigma.toPrecision(3)}.png`;
     await writeFileAtomic(join(dir, file), alignmentHeatmapPng(a, k, Math.max(2, Math.floor(256 / k))));
     let diag = 0;
     for (let j = 0; j < k; j++) diag += a[j * k + j] / k;
@@ -212,7 +212,7 @@ export async function runAnalyze(cfg: AnalyzeConfig): Promise<{ reportHtml: stri
       title: 'Fig. 4: the distilled weights are the Gaussian denoiser’s',
       blocks: [
         ...plots.slice(2).map((p): Block => ({ kind: 'image', src: `${p.file}.png`, caption: p.caption })),
-        ...alignment.map((a): Block => ({ kind: 'image', src: a.file, caption: `Fig. 4 (right), σ = ${a.sigma}: |V_Lᵀ V_G| of the top ${k} singular vectors (bright diagonal = aligned; mean diagonal ${a.diagonal.toFixed(3)}).` })),
+        ...alignment.map((a): Block => ({ kind: 'image', src: a.file, caption: `Fig. 4 (right), σ = ${+a.sigma.toPrecision(3)}: |V_Lᵀ V_G| of the top ${k} singular vectors (bright diagonal = aligned; mean diagonal ${a.diagonal.toFixed(3)}).` })),
       ],
     },
   ];

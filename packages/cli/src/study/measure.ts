@@ -67,7 +67,7 @@ export async function measureNetwork(gpu: Gpu, opts: { checkpoint: string; data:
     const ev = evalSet(ds);
     const perSigma: SigmaMetrics[] = [];
     for (const [i, sigma] of m.sigmas.entries()) {
-      log(`σ = ${sigma} (${i + 1}/${m.sigmas.length}): RMSE to D_G and D_M, linearity`);
+      log(`σ = ${+sigma.toPrecision(4)} (${i + 1}/${m.sigmas.length}): RMSE to D_G and D_M, linearity`);
       const seed = m.seed + 1000 * (i + 1);
       const g = await scoreFieldError(gpu, net, gaussian.denoiser, ev.images, ev.n, sigma, { samples: m.samples, seed });
       const md = await scoreFieldError(gpu, net, multiDelta.denoiser, ev.images, ev.n, sigma, { samples: m.samples, seed });
