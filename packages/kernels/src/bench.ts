@@ -45,38 +45,53 @@ export interface BenchOptions {
 
 /** Times one case: warm-up, then the median of repeats by GPU timestamps and by wall clock. */
 export async function runBenchCase(gpu: Gpu, c: BenchCase, opts: BenchOptions = {}): Promise<BenchResult> {
-  const { warmup = 1, repeats = 5, minMs = 20_000 } = opts;
-  const inst = c.setup(gpu);
-  try {
-    for (let i = 0; i < warmup; i++) {
-      inst.run();
-      await gpu.sync();
-    }
-    const gpuMs: number[] = [];
-    const wallMs: number[] = [];
-    let source: BenchResult['source'] = 'wall';
-    const start = performance.now();
-    for (let i = 0; i < repeats; i++) {
-      const t0 = performance.now();
-      const t = await gpu.time(() => inst.run());
-      wallMs.push(performance.now() - t0);
-      gpuMs.push(t.ms);
-      source = t.source;
-      if (i >= 2 && performance.now() - start > minMs) break;
-    }
-    const ms = median(gpuMs);
-    return {
-      family: c.family,
-      name: c.name,
-      ms,
-      msWall: median(wallMs),
-      gflops: c.flops ? c.flops / ms / 1e6 : undefined,
-      gbps: c.bytes ? c.bytes / ms / 1e6 : undefined,
-      source,
-      repeats: gpuMs.length,
-    };
-  } finally {
-    inst.dispose();
-  }
+  return (await runBenchRounds(gpu, [c], opts))[0];
 }
 
+/**
+ * Times cases interleaved: each is set up and warmed up, then every round runs each case once, so a change of the
+ * machine's load during the measurement hits all of them alike (a case and its reference at equal FLOPs); medians of
+ * the rounds by GPU timestamps and by wall clock.
+ */
+export async function runBenchRounds(gpu: Gpu, cases: BenchCase[], opts: BenchOptions = {}): Promise<BenchResult[]> {
+  const { warmup = 1, repeats = 5, minMs = 20_000 } = opts;
+  const insts: { run(): void; dispose(): void }[] = [];
+  try {
+    for (const c of cases) insts.push(c.setup(gpu));
+    for (const inst of insts) {
+      for (let i = 0; i < warmup; i++) {
+        inst.run();
+        await gpu.sync();
+      }
+    }
+    const gpuMs: number[][] = cases.map(() => []);
+    const wallMs: number[][] = cases.map(() => []);
+    const source: BenchResult['source'][] = cases.map(() => 'wall');
+    const start = performance.now();
+    for (let i = 0; i < repeats; i++) {
+      for (let j = 0; j < cases.length; j++) {
+        const t0 = performance.now();
+        const t = await gpu.time(() => insts[j].run());
+        wallMs[j].push(performance.now() - t0);
+        gpuMs[j].push(t.ms);
+        source[j] = t.source;
+      }
+      if (i >= 2 && performance.now() - start > minMs * cases.length) break;
+    }
+    return cases.map((c, j) => {
+      const ms = median(gpuMs[j]);
+      return {
+        family: c.family,
+        name: c.name,
+        ms,
+        msWall: median(wallMs[j]),
+        gflops: c.flops ? c.flops / ms / 1e6 : undefined,
+        gbps: c.bytes ? c.bytes / ms / 1e6 : undefined,
+        source: source[j],
+        repeats: gpuMs[j].length,
+      };
+    });
+  } finally {
+    for (const inst of insts) inst.dispose();
+  }
+}

@@ -2,7 +2,7 @@
 // timestamps), and the peers a user would otherwise use, timed in the same run.
 import { Command } from 'commander';
 import { cpus, loadavg } from 'node:os';
-import { getDevice, allBenches, runBenchCase, type BenchCase, type BenchResult } from '@gausslens/kernels';
+import { getDevice, allBenches, runBenchRounds, type BenchCase, type BenchResult } from '@gausslens/kernels';
 import { numpyTimings, type NumpyJob, type PeerTiming } from '../peers/numpy.ts';
 import { tfjsMatmul, tfjsConv2d } from '../peers/tfjs.ts';
 import { writeFileAtomicSync } from '@gausslens/core';
@@ -53,6 +53,21 @@ function selectCases(cfg: BenchConfig): BenchCase[] {
   return allBenches.filter((c) => (!cfg.families || cfg.families.includes(c.family)) && (!cfg.quick || c.quick));
 }
 
+/** The cases in order, a reference case grouped with the cases measured against it (others alone). */
+function referenceGroups(cases: BenchCase[]): BenchCase[][] {
+  const groups: BenchCase[][] = [];
+  const placed = new Set<BenchCase>();
+  for (const c of cases) {
+    if (placed.has(c)) continue;
+    const ref = c.reference ? cases.find((x) => x.name === c.reference) : c;
+    const group = ref ? [ref, ...cases.filter((x) => x.reference === ref.name)].filter((x) => !placed.has(x)) : [c];
+    if (!group.includes(c)) group.push(c);
+    group.forEach((x) => placed.add(x));
+    groups.push(group);
+  }
+  return groups;
+}
+
 /** The machine's load averages (1, 5, 15 min) at the time of the run. */
 function loadAverage(): string {
   return loadavg().map((v) => v.toFixed(2)).join(', ');
@@ -70,10 +85,12 @@ export async function bench(cfg: BenchConfig, log: (line: string) => void = () =
   const gpu = await getDevice();
   const loadBefore = loadAverage();
   const results: BenchResult[] = [];
-  for (const c of cases) {
-    const r = await runBenchCase(gpu, c, { repeats: cfg.repeats });
-    results.push(r);
-    log(`${r.family.padEnd(12)} ${r.name.padEnd(34)} ${fmt(r.ms).padStart(9)} ms  ${r.gflops !== undefined ? `${fmt(r.gflops)} GFLOP/s` : ''}${r.gbps !== undefined ? `  ${fmt(r.gbps)} GB/s` : ''}`);
+  for (const group of referenceGroups(cases)) {
+    // A case and its reference at equal FLOPs are timed in interleaved rounds (the same load for both).
+    for (const r of await runBenchRounds(gpu, group, { repeats: cfg.repeats })) {
+      results.push(r);
+      log(`${r.family.padEnd(12)} ${r.name.padEnd(34)} ${fmt(r.ms).padStart(9)} ms  ${r.gflops !== undefined ? `${fmt(r.gflops)} GFLOP/s` : ''}${r.gbps !== undefined ? `  ${fmt(r.gbps)} GB/s` : ''}`);
+    }
   }
   const references: ReferenceComparison[] = [];
   for (const c of cases) {
