@@ -10,7 +10,7 @@ export interface TrainBenchCase {
   train: Partial<TrainConfig>; // over TRAIN_DEFAULTS (NCSN++, EDM's optimiser settings)
   resolution: number; // image side [pixels]
   imageChannels: number; // 1: MNIST-like
-  steps: number; // timed steps at most (--repeats caps them); one step at 32 channels, batch 64 takes ~30 s on lavapipe
+  steps: number; // timed steps at most (--repeats caps them); one step at 32 channels, batch 64 takes 30–140 s on lavapipe here
   quick?: boolean;
 }
 
