@@ -72,9 +72,6 @@ export function resolveAnalyzeConfig(p: Partial<AnalyzeConfig>): AnalyzeConfig {
   return c;
 }
 
-/** The distillation settings of an analyze config. */
-const distillCfgOf = (cfg: AnalyzeConfig) => resolveDistillConfig({ sigmas: cfg.sigmas, steps: cfg.distillSteps, batch: cfg.distillBatch, method: cfg.distillMethod, samples: cfg.distillSamples, seed: cfg.seed });
-
 const gridScale = (h: number): number => (h < 24 ? 4 : h < 48 ? 2 : 1);
 
 export async function runAnalyze(cfg: AnalyzeConfig): Promise<{ reportHtml: string; report: Record<string, unknown> }> {
@@ -93,8 +90,8 @@ export async function runAnalyze(cfg: AnalyzeConfig): Promise<{ reportHtml: stri
   const WG = gaussianLinearModel(gpu, structure, cfg.sigmas);
 
   // Fig. 4 (left) and D_L: Algorithm 1 with D_θ as the teacher, weight NMSE tracked against W_G.
-  phase(`distilling D_L from D_θ (${cfg.distillMethod === 'adam' ? `Adam, ${cfg.distillSteps} steps of ${cfg.distillBatch}` : `least squares, ${lstsqSamples(distillCfgOf(cfg), ds.d)} samples`} at each of ${cfg.sigmas.length} σ)`);
-  const distillCfg = distillCfgOf(cfg);
+  const distillCfg = resolveDistillConfig({ sigmas: cfg.sigmas, steps: cfg.distillSteps, batch: cfg.distillBatch, method: cfg.distillMethod, samples: cfg.distillSamples, seed: cfg.seed });
+  phase(`distilling D_L from D_θ (${cfg.distillMethod === 'adam' ? `Adam, ${cfg.distillSteps} steps of ${cfg.distillBatch}` : `least squares, ${lstsqSamples(distillCfg, ds.d)} samples`} at each of ${cfg.sigmas.length} σ)`);
   const distilled = await distillLinear(gpu, net, ev.images, ev.n, distillCfg, {
     reference: WG,
     onProgress: (i, step, loss) => {

@@ -9,6 +9,7 @@ import { phase } from '../util/progress.ts';
 import { runDir, writeConfig, writeJson, numberFlag } from '../util/run.ts';
 import { startingNoise, generate, pairsWithNeighbours, type SamplerName } from './sample.ts';
 import { runNetworkStudy, NETWORK_STUDY_DEFAULTS } from '../study/network_study.ts';
+import { rmseOf } from '../study/measure.ts';
 
 export interface StudyConfig {
   data: string; // training set (the embedded MNIST digits by default)
@@ -31,12 +32,6 @@ interface DenoiserResult {
   glMin: number;
   glMax: number;
   grid: string;
-}
-
-function rmse(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
-  return Math.sqrt(s / a.length);
 }
 
 export async function runStudy(cfg: StudyConfig): Promise<{ reportHtml: string; report: Record<string, unknown> }> {
@@ -87,7 +82,7 @@ export async function runStudy(cfg: StudyConfig): Promise<{ reportHtml: string; 
     const ratios = Array.from(r.nn.ratios);
     results.push({ name: r.name, gl: r.nn.gl, glMin: Math.min(...ratios), glMax: Math.max(...ratios), grid: `${r.file}.png` });
   }
-  const gap = { gaussianVsClosedForm: rmse(runs[0].x, runs[1].x), gaussianVsMultiDelta: rmse(runs[0].x, runs[2].x) };
+  const gap = { gaussianVsClosedForm: rmseOf(runs[0].x, runs[1].x), gaussianVsMultiDelta: rmseOf(runs[0].x, runs[2].x) };
   gaussian.release();
   releaseStructure(structure);
   train.release();
