@@ -83,9 +83,7 @@ export function conv2dFlops(s: Conv2dShape): number {
 // ---- kernels ---------------------------------------------------------------------------------------
 
 const PARAMS = ['a', 'h', 'w', 'n', 'ho', 'wo', 'kh', 'kw', 'kwp', 'pad_y', 'pad_x', 'np', 'bsz', 'ncol', 'kdim', 'mtiles', 'ntiles', 'chunks', 'chunk_len', 'len', 'flip', 'acc', 'has_bias'] as const;
-type Param = (typeof PARAMS)[number];
 const SG_PARAMS = ['a', 'h', 'w', 'n', 'ho', 'wo', 'kh', 'kw', 'kwp', 'pad_y', 'pad_x', 'np', 'groups', 'gw', 'nblk', 'mblk', 'rows', 'rows_per_chunk', 'chunks', 'nr', 'acc', 'has_bias'] as const;
-type SgParam = (typeof SG_PARAMS)[number];
 
 function params<P extends string>(names: readonly P[], p: Partial<Record<P, number>>): Record<P, number> {
   const all = {} as Record<P, number>;

@@ -90,7 +90,7 @@ export async function runTrain(cfg: TrainConfig): Promise<TrainResult> {
 
 export function trainCommand(): Command {
   const cmd = new Command('train').description('train an EDM U-Net on WebGPU; resumable, with checkpoints and sample grids');
-  for (const [field, kind, help] of FLAGS) {
+  for (const [field, , help] of FLAGS) {
     const def = TRAIN_DEFAULTS[field as keyof typeof TRAIN_DEFAULTS] as unknown;
     cmd.option(`--${kebab(field)} <value>`, help, Array.isArray(def) ? def.join(',') : String(def));
   }
