@@ -178,3 +178,23 @@ describe('batched submission', () => {
     x.release();
   });
 });
+
+describe('waiting for the GPU', () => {
+  it('overlapping read-backs and syncs all resolve, with correct data, and leave setImmediate as it was', async () => {
+    const gpu = await getDevice();
+    const nodeSetImmediate = globalThis.setImmediate;
+    const data = randomArray(50_001);
+    const x = gpu.upload(data);
+    const y = gpu.alloc(data.length);
+    const reads: Promise<Float32Array>[] = [];
+    for (let i = 0; i < 6; i++) {
+      axpby(gpu, i + 1, x, 0, x, y); // y = (i + 1)·x
+      reads.push(gpu.read(y));
+      if (i % 2 === 0) reads.push(gpu.sync().then(() => gpu.read(y)));
+    }
+    const got = await Promise.all([...reads, gpu.workDone().then(() => new Float32Array(0))]);
+    expect(globalThis.setImmediate).toBe(nodeSetImmediate);
+    expect(got[0][7]).toBeCloseTo(data[7], 5);
+    expectClose(got.at(-2) as Float32Array, Array.from(data, (v) => 6 * v), ELEMENTWISE_REL);
+  });
+});

@@ -1,7 +1,7 @@
 /// <reference path="./shims.d.ts" />
 // The one WebGPU device of a process: adapter limits and features, a batched command stream,
 // buffer pool, uploads and read-backs, error surfacing and clean shutdown.
-import { platformGpu, platformName, platformBackend } from '#platform';
+import { platformGpu, platformName, platformBackend, gpuWait } from '#platform';
 import { BufferPool, GpuBuffer } from './buffers.ts';
 
 /** Thrown when no WebGPU adapter exists; the message says how to get one. */
@@ -145,7 +145,7 @@ export class Gpu {
     this.commandEncoder().copyBufferToBuffer(buf.buffer, byteOffset, staging, 0, byteLength);
     this.flush();
     try {
-      await staging.mapAsync(GPUMapMode.READ);
+      await gpuWait(staging.mapAsync(GPUMapMode.READ));
     } catch (err) {
       this.checkErrors();
       throw err;
@@ -228,8 +228,13 @@ export class Gpu {
   /** Submits and waits until the GPU has finished all work; throws any GPU error. */
   async sync(): Promise<void> {
     this.flush();
-    await this.device.queue.onSubmittedWorkDone();
+    await this.workDone();
     this.checkErrors();
+  }
+
+  /** A promise for the completion of everything submitted so far (no flush; Dawn polled without spinning). */
+  workDone(): Promise<void> {
+    return gpuWait(this.device.queue.onSubmittedWorkDone());
   }
 
   // ---- timing ----------------------------------------------------------------------------
@@ -256,7 +261,7 @@ export class Gpu {
     this.commandEncoder().resolveQuerySet(querySet, 0, 2, resolve, 0);
     this.commandEncoder().copyBufferToBuffer(resolve, 0, staging, 0, 16);
     await this.sync();
-    await staging.mapAsync(GPUMapMode.READ);
+    await gpuWait(staging.mapAsync(GPUMapMode.READ));
     const [t0, t1] = new BigUint64Array(staging.getMappedRange());
     const ms = Number(t1 - t0) / 1e6;
     staging.destroy();

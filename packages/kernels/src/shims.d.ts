@@ -7,6 +7,7 @@ declare module '#platform' {
   export const platformBackend: string;
   export function platformGpu(): GPU | undefined;
   export function loadShaderSource(file: string): string;
+  export function gpuWait<T>(promise: Promise<T>): Promise<T>;
 }
 // wgsl_reflect 1.6's main entry is broken; its ES module is used with the package's own types.
 declare module 'wgsl_reflect/wgsl_reflect.module.js' {

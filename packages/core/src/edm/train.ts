@@ -330,7 +330,7 @@ export async function train(partial: Partial<TrainConfig>, hooksOrProgress: Trai
       emaUpdate(gpu, state.flat.ema, state.flat.param, beta, state.flat.length);
       state.step = step + 1;
       gpu.flush();
-      const submitted = gpu.device.queue.onSubmittedWorkDone();
+      const submitted = gpu.workDone();
       if (inFlight) await inFlight;
       inFlight = submitted;
 
