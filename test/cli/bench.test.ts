@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../support/cli.ts';
+import { pairedFractions } from '../../packages/cli/src/commands/bench.ts';
 
 describe('gausslens bench', () => {
   it('--family conv2d,train --quick --no-peers: conv2d against GEMM at equal FLOPs, training images/s', () => {
@@ -21,6 +22,7 @@ describe('gausslens bench', () => {
       expect(x.reference).toMatch(/^gemm 512×512×576/);
       expect(x.fraction).toBeCloseTo(x.gflops / x.referenceGflops, 12);
       expect(x.fraction).toBeGreaterThan(0);
+      expect(x.fractionRange).toEqual([x.fraction, x.fraction]); // one round
     }
     expect(report.training).toHaveLength(1);
     expect(report.training[0].parameters).toBeGreaterThan(0);
@@ -30,5 +32,16 @@ describe('gausslens bench', () => {
     const bad = runCli(['bench', '--family', 'conv3d']);
     expect(bad.code).toBe(1);
     expect(bad.errors[0]).toMatch(/unknown family 'conv3d' \(known: .*train/);
+  });
+});
+
+describe('pairedFractions', () => {
+  it('compares a case with its reference round by round, so a machine that changes speed between rounds cancels', () => {
+    // Equal FLOPs (1 GFLOP); the machine runs 2× slower in round 2: both cases slow down together.
+    const result = (samples: number[]) => ({ family: 'f', name: 'x', ms: samples[1], msWall: samples[1], gflops: 1 / samples[1] * 1e3, source: 'timestamp' as const, repeats: samples.length, samples });
+    const ours = result([10, 20, 12]);
+    const ref = result([8, 16, 6]);
+    const f = pairedFractions(ours, ref);
+    expect(f.map((v) => +v.toFixed(12))).toEqual([0.8, 0.8, 0.5]);
   });
 });

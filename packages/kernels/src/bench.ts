@@ -29,6 +29,7 @@ export interface BenchResult {
   gbps?: number; // from the median GPU time
   source: 'timestamp' | 'wall';
   repeats: number;
+  samples: number[]; // GPU time of each round, in round order (paired with the other cases of the same rounds)
 }
 
 function median(xs: number[]): number {
@@ -51,7 +52,9 @@ export async function runBenchCase(gpu: Gpu, c: BenchCase, opts: BenchOptions = 
 /**
  * Times cases interleaved: each is set up and warmed up, then every round runs each case once, so a change of the
  * machine's load during the measurement hits all of them alike (a case and its reference at equal FLOPs); medians of
- * the rounds by GPU timestamps and by wall clock.
+ * the rounds by GPU timestamps and by wall clock. The order within a round alternates (forward, then backward) so
+ * that no case always runs first. This machine's speed flips between two states (~1.7×, for OpenBLAS too) that
+ * last seconds: compare cases round by round (`samples`), not by their medians alone.
  */
 export async function runBenchRounds(gpu: Gpu, cases: BenchCase[], opts: BenchOptions = {}): Promise<BenchResult[]> {
   const { warmup = 1, repeats = 5, minMs = 20_000 } = opts;
@@ -69,7 +72,8 @@ export async function runBenchRounds(gpu: Gpu, cases: BenchCase[], opts: BenchOp
     const source: BenchResult['source'][] = cases.map(() => 'wall');
     const start = performance.now();
     for (let i = 0; i < repeats; i++) {
-      for (let j = 0; j < cases.length; j++) {
+      for (let jj = 0; jj < cases.length; jj++) {
+        const j = i % 2 ? cases.length - 1 - jj : jj;
         const t0 = performance.now();
         const t = await gpu.time(() => insts[j].run());
         wallMs[j].push(performance.now() - t0);
@@ -89,6 +93,7 @@ export async function runBenchRounds(gpu: Gpu, cases: BenchCase[], opts: BenchOp
         gbps: c.bytes ? c.bytes / ms / 1e6 : undefined,
         source: source[j],
         repeats: gpuMs[j].length,
+        samples: gpuMs[j],
       };
     });
   } finally {

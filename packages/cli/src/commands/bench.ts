@@ -33,7 +33,22 @@ export interface ReferenceComparison {
   gflops: number;
   reference: string;
   referenceGflops: number;
-  fraction: number; // gflops / referenceGflops
+  fraction: number; // median over rounds of (GFLOP/s / reference GFLOP/s), each round's pair timed back to back
+  fractionRange: [number, number]; // the lowest and highest of those per-round fractions
+}
+
+/** Per-round fractions of a case's GFLOP/s over its reference's (the rounds of runBenchRounds are paired). */
+export function pairedFractions(ours: BenchResult, ref: BenchResult): number[] {
+  const flopsOurs = (ours.gflops ?? 0) * ours.ms;
+  const flopsRef = (ref.gflops ?? 0) * ref.ms;
+  const n = Math.min(ours.samples.length, ref.samples.length);
+  return Array.from({ length: n }, (_, i) => flopsOurs / ours.samples[i] / (flopsRef / ref.samples[i]));
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 export interface BenchReport {
@@ -97,8 +112,10 @@ export async function bench(cfg: BenchConfig, log: (line: string) => void = () =
     const ours = results.find((r) => r.name === c.name);
     const ref = results.find((r) => r.name === c.reference);
     if (!ours?.gflops || !ref?.gflops) continue;
-    references.push({ what: c.name, gflops: ours.gflops, reference: ref.name, referenceGflops: ref.gflops, fraction: ours.gflops / ref.gflops });
-    log(`vs reference ${c.name.padEnd(34)} ${(100 * ours.gflops / ref.gflops).toFixed(0).padStart(5)} % of ${ref.name}`);
+    const f = pairedFractions(ours, ref);
+    const fraction = median(f);
+    references.push({ what: c.name, gflops: ours.gflops, reference: ref.name, referenceGflops: ref.gflops, fraction, fractionRange: [Math.min(...f), Math.max(...f)] });
+    log(`vs reference ${c.name.padEnd(34)} ${(100 * fraction).toFixed(0).padStart(5)} % of ${ref.name}`);
   }
   const peers: PeerComparison[] = [];
   const notes: string[] = [];
@@ -152,8 +169,8 @@ export async function bench(cfg: BenchConfig, log: (line: string) => void = () =
 }
 
 const referenceRows = (r: BenchReport): string[][] => [
-  ['case', 'reference at equal FLOPs', 'GFLOP/s', 'reference GFLOP/s', 'fraction'],
-  ...r.references.map((x) => [x.what, x.reference, fmt(x.gflops), fmt(x.referenceGflops), `${(100 * x.fraction).toFixed(0)} %`]),
+  ['case', 'reference at equal FLOPs', 'GFLOP/s', 'reference GFLOP/s', 'fraction (rounds paired)', 'range over rounds'],
+  ...r.references.map((x) => [x.what, x.reference, fmt(x.gflops), fmt(x.referenceGflops), `${(100 * x.fraction).toFixed(0)} %`, `${(100 * x.fractionRange[0]).toFixed(0)}–${(100 * x.fractionRange[1]).toFixed(0)} %`]),
 ];
 const trainingRows = (r: BenchReport): string[][] => [
   ['case', 'parameters', 'timed steps', 'ms a step', 'images/s', 'torch parameters', 'torch images/s (threads)', 'ratio'],
