@@ -143,12 +143,13 @@ describe('conv2d', () => {
     });
   }
 
-  it('split-K chunk counts (1, 5 across image borders, a chunk a row), scalar rows and one kernel row a lane agree', async () => {
+  it('split-K chunk counts (1, 5 across image borders, a chunk a row), scalar rows, one kernel row a lane and three taps a step agree', async () => {
     const c = makeCase([3, 9, 17, 8, 8, 3, 1]);
     for (const path of paths) {
       await checkAllPasses(c, path, { chunks: 1 });
       await checkAllPasses(c, path, { chunks: 5 });
-      await checkAllPasses(c, path, { chunks: 1000, vec: false, rolling: false });
+      await checkAllPasses(c, path, { chunks: 1000, vec: false, rolling: false, k9: false });
+      await checkAllPasses(c, path, { chunks: 3, k9: false });
       await checkAllPasses(c, path, { chunks: 7, vec: false });
     }
     release(c);

@@ -10,7 +10,7 @@
 //   conv2dBackwardWeight(gpu, { x, dy, dw, dbias?, b, cin, cout, h, width, k, pad, accumulate? }, options?)
 //     dw[co, ci, i, j] = Σ_{b,y,x} dy[b, co, y, x]·x[b, ci, y+i−pad, x+j−pad] and dbias[co] = Σ_{b,y,x} dy[b, co, y, x];
 //     accumulate adds into dw and dbias (gradient accumulation), otherwise they are overwritten.
-//   options (tests, benchmarks): { path?: 'subgroup' | 'tiled', chunks?: split-K count, vec?: false, rolling?: false,
+//   options (tests, benchmarks): { path?: 'subgroup' | 'tiled', chunks?: split-K count, vec?: false, rolling?: false, k9?: false,
 //     maxBindingElements? } force a path, a chunk count, the scalar row loads, one kernel row a lane, small panels.
 //   Helpers: conv2dOutSize(shape) → { ho, wo }, conv2dFlops(shape) (one pass), conv2dPath(gpu), conv2dSubgroupSize(gpu).
 // In-place use is not supported (out must not be x; dx not dy; dw not x or dy).
@@ -72,6 +72,7 @@ export interface Conv2dKernelOptions {
   maxBindingElements?: number; // default maxStorageBufferBindingSize / 4; tests lower it to exercise batch panels
   vec?: boolean; // subgroup path: allow aligned vec4 input rows where the shape permits (default true)
   rolling?: boolean; // subgroup backward weight: allow rolled row windows for 3×3 kernels (default true)
+  k9?: boolean; // subgroup forward / backward data: allow nine taps a step for 3×3 kernels on 16 lanes (default true)
 }
 
 /** Floating-point operations of one pass (forward, backward-data or backward-weight): 2·b·ho·wo·cout·cin·k². */
@@ -105,7 +106,7 @@ const biasGradKernel = defineKernel({ name: 'conv2d_bias_grad', file: 'conv2d', 
 
 // The subgroup module needs `enable subgroups`: defined on first use, only on devices that have them.
 function defineSubgroupKernels() {
-  const o = { SG: 16, JW: 3, VEC: 0, TQ: 4, KR: 1 };
+  const o = { SG: 16, JW: 3, VEC: 0, TQ: 4, KR: 1, K9: 0 };
   const ws = (v: Record<keyof typeof o, number>): [number, number, number] => [v.SG, 1, 1];
   return {
     forward: defineKernel({ name: 'conv2d', file: 'conv2d_sg', entry: 'forward', bindings: SG_FWD_BIND, params: SG_PARAMS, overrides: o, workgroupSize: ws }),
@@ -251,6 +252,8 @@ function runForwardShaped(gpu: Gpu, job: ForwardJob, s: Conv2dShape, w: GpuBuffe
     const nblk = np / (4 * TQ);
     // Rows read as aligned vec4 when every row starts at a multiple of 4 and the window is centred (3×3 pad 1, 1×1 pad 0).
     const vec = options.vec !== false && job.wi % 4 === 0 && job.wo === job.wi && kwp === JW && job.pad === (JW - 1) / 2;
+    // 3×3 kernels on 16-lane subgroups: all nine taps of an input channel a step (accumulators touched a third as often).
+    const k9 = options.k9 !== false && job.k === 3 && kwp === 3 && SG === 16;
     for (const [b0, nb] of panels) {
       const groups = nb * job.ho * gw;
       const mblk = Math.ceil(groups / SG);
@@ -259,7 +262,7 @@ function runForwardShaped(gpu: Gpu, job: ForwardJob, s: Conv2dShape, w: GpuBuffe
         // The vec4 alias is bound only where it is read (a tensor under 4 elements is too small for it).
         bind: { xin, xin4: vec ? xin : dummy(gpu), wp, bias: biasBuf, out: panel(job.output, outImage, b0, nb) },
         params: params(SG_PARAMS, { a: job.a, h: job.hi, w: job.wi, n: job.n, ho: job.ho, wo: job.wo, kh: job.k, kw: job.k, kwp, pad_y: job.pad, pad_x: job.pad, np, groups, gw, nblk, mblk, acc: job.accumulate ? 1 : 0, has_bias: job.bias ? 1 : 0 }),
-        overrides: { SG, JW, VEC: vec ? 1 : 0, TQ },
+        overrides: { SG, JW, VEC: vec ? 1 : 0, TQ, K9: k9 ? 1 : 0 },
         workgroups: mblk * nblk,
       });
     }
