@@ -106,7 +106,7 @@ const biasGradKernel = defineKernel({ name: 'conv2d_bias_grad', file: 'conv2d', 
 
 // The subgroup module needs `enable subgroups`: defined on first use, only on devices that have them.
 function defineSubgroupKernels() {
-  const o = { SG: 16, JW: 3, VEC: 0, TQ: 4, KR: 1, K9: 0 };
+  const o = { SG: 16, JW: 3, VEC: 0, TQ: 4, KR: 1, K9: 0, TR: 1 };
   const ws = (v: Record<keyof typeof o, number>): [number, number, number] => [v.SG, 1, 1];
   return {
     forward: defineKernel({ name: 'conv2d', file: 'conv2d_sg', entry: 'forward', bindings: SG_FWD_BIND, params: SG_PARAMS, overrides: o, workgroupSize: ws }),
@@ -248,21 +248,23 @@ function runForwardShaped(gpu: Gpu, job: ForwardJob, s: Conv2dShape, w: GpuBuffe
     const TQ = job.n > 16 ? 8 : 4;
     const { wp, kwp, np } = pack(gpu, w, s, flip, JW, 4 * TQ);
     const kernel = sgKernels[job.kind];
+    const k9 = options.k9 !== false && job.k === 3 && kwp === 3 && SG === 16;
+    // With nine taps and 16 channels, a lane takes two output rows (four input-row windows serve both).
+    const TR = k9 && TQ === 4 ? 2 : 1;
     const gw = Math.ceil(job.wo / TP);
     const nblk = np / (4 * TQ);
     // Rows read as aligned vec4 when every row starts at a multiple of 4 and the window is centred (3×3 pad 1, 1×1 pad 0).
     const vec = options.vec !== false && job.wi % 4 === 0 && job.wo === job.wi && kwp === JW && job.pad === (JW - 1) / 2;
     // 3×3 kernels on 16-lane subgroups: all nine taps of an input channel a step (accumulators touched a third as often).
-    const k9 = options.k9 !== false && job.k === 3 && kwp === 3 && SG === 16;
     for (const [b0, nb] of panels) {
-      const groups = nb * job.ho * gw;
+      const groups = nb * Math.ceil(job.ho / TR) * gw;
       const mblk = Math.ceil(groups / SG);
       const xin = panel(job.input, inImage, b0, nb);
       kernel.run(gpu, {
         // The vec4 alias is bound only where it is read (a tensor under 4 elements is too small for it).
         bind: { xin, xin4: vec ? xin : dummy(gpu), wp, bias: biasBuf, out: panel(job.output, outImage, b0, nb) },
         params: params(SG_PARAMS, { a: job.a, h: job.hi, w: job.wi, n: job.n, ho: job.ho, wo: job.wo, kh: job.k, kw: job.k, kwp, pad_y: job.pad, pad_x: job.pad, np, groups, gw, nblk, mblk, acc: job.accumulate ? 1 : 0, has_bias: job.bias ? 1 : 0 }),
-        overrides: { SG, JW, VEC: vec ? 1 : 0, TQ, K9: k9 ? 1 : 0 },
+        overrides: { SG, JW, VEC: vec ? 1 : 0, TQ, K9: k9 ? 1 : 0, TR },
         workgroups: mblk * nblk,
       });
     }
