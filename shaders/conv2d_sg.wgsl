@@ -4,7 +4,7 @@
 // forward: out[b,n,y,x] = Σ_{a,i,j} wp[(a·kh+i)·kwp+j, n]·xin[b,a,y+i−pad_y,x+j−pad_x] (+ bias[n]) (+ out if acc):
 //   M = pixels, N = n, K = a·kh·kwp. Lane = TP consecutive pixels of an output row; 4·TQ output channels a workgroup
 //   (broadcast weights); K in steps of one kernel row × JW columns over a window of TP + JW − 1 inputs a lane.
-//   Grid: ⌈groups / SG⌉ · nblk folded 2-D (groups = b·ho·⌈wo/TP⌉ pixel groups). K9 (3×3 kernels, SG = 16): K in steps
+//   Grid: ⌈groups / SG⌉ · nblk folded 2-D (groups = b·⌈ho/TR⌉·⌈wo/TP⌉ pixel groups). K9 (3×3 kernels, SG = 16): K in steps
 //   of a whole input channel (three row windows, nine taps), so an accumulator is loaded and stored once per nine
 //   multiply-adds instead of three (on CPU drivers the accumulators live in memory): ~60 → ~85 % of our GEMM. With 16
 //   output channels (TQ = 4) a lane takes TR = 2 output rows: four input-row windows serve both (~20 % faster).
@@ -12,7 +12,8 @@
 //   (split-K partials; M = n, N = a·kh·kw, K = pixels). 16 output channels a workgroup; dy of SG pixels × 16 channels
 //   is loaded cooperatively and broadcast. KR = 1: lane = one kernel row (a, i) × JW columns. KR = 3 (3×3 kernels):
 //   lane = channel a with all three kernel rows; a workgroup walks down the rows of its chunk one column segment at a
-//   time, rolling the three input-row windows, so each input row is loaded once instead of three times.
+//   time, rolling the three input-row windows, so each input row is loaded once instead of three times. A kernel row's
+//   accumulators stay in locals across the SG pixels of a segment (loaded and stored once per SG multiply-adds).
 //   Grid: chunks · nblk · mblk folded 2-D.
 // Loops the driver must unroll (constant array indices) are kept short; the order of the multiply-adds keeps one
 // channel quad's accumulators live at a time (the rest stay in memory).
