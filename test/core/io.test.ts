@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
 import {
   decodeNpy, encodeNpy, readNpy, writeNpy, npyHeader,
-  decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors,
+  decodeSafetensors, encodeSafetensors, readSafetensors, readSafetensorsHeader, writeSafetensors,
   writeFileAtomic, writeFileAtomicSync,
   decodePng, readPng, encodeImageGridPng, writeImageGrid, writeImagePng, gridPixels,
   linePlotSvg, formatTick,
@@ -200,6 +200,9 @@ describe('safetensors', () => {
       expect(r.tensors[k].data.constructor, k).toBe(v.data.constructor);
     }
     expect(r.tensors.sigma.dtype).toBe('F64');
+    const h = await readSafetensorsHeader(file);
+    expect(h.metadata).toEqual(meta);
+    expect(Object.fromEntries(h.entries.map((e) => [e.key, e.shape]))).toEqual(Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.shape])));
     // Layout: 8-byte length, header padded to 8, F64 first.
     const bytes = await readFile(file);
     const n = Number(bytes.readBigUInt64LE(0));
@@ -285,6 +288,9 @@ print(json.dumps({'seen': seen, 'a16': a16.astype(np.float64).tolist(),
       const file = join(dir, `${name}.st`);
       await writeFile(file, bytes);
       await expectOneLineError(() => readSafetensors(file), re);
+      // The header-only reader checks the same (it reads no data, so a dtype we cannot decode is no error there).
+      if (name === 'i64') expect((await readSafetensorsHeader(file)).entries.map((e) => e.dtype)).toEqual(['I64']);
+      else await expectOneLineError(() => readSafetensorsHeader(file), re);
     }
     expect(() => encodeSafetensors({ a: { shape: [3], data: new Float32Array(2) } })).toThrow(/tensor 'a': shape \[3\] holds 3 values but the data has 2/);
     expect(() => encodeSafetensors({ a: { shape: [1], data: new Int16Array(1) as unknown as Int32Array } })).toThrow(/cannot write Int16Array/);

@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { existsSync, readFileSync, copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { getDevice } from '@gausslens/kernels';
-import { readSafetensors } from '@gausslens/core';
+import { readSafetensorsHeader } from '@gausslens/core';
 import { phase } from '../util/progress.ts';
 import { writeJson, runDir } from '../util/run.ts';
 import { readSweepSpec, sweepCells, type SweepSpec, type SweepCell } from '../study/sweep_spec.ts';
@@ -24,8 +24,8 @@ export interface SweepOptions {
 export async function checkpointStep(dir: string): Promise<number> {
   const path = join(dir, 'checkpoint.safetensors');
   if (!existsSync(path)) return 0;
-  const h = await readSafetensors(path);
-  return Number(h.metadata?.step ?? 0);
+  const h = await readSafetensorsHeader(path);
+  return Number(h.metadata.step ?? 0);
 }
 
 /** What a cell's metrics.json was measured from; a different key means measure again. */

@@ -7,9 +7,9 @@
 // is small; we validate it the way the reference Rust implementation does (header length, JSON,
 // dtypes, offsets in range and tiling the data with no gap or overlap, sizes matching shapes)
 // and name the file and the tensor in every error.
-import { readFile } from 'node:fs/promises';
+import { readFile, open } from 'node:fs/promises';
 import { writeFileAtomic } from './atomic.ts';
-import { decodeSafetensors, SAFETENSORS_DTYPE_BYTES, type SafetensorsFile, type TensorData, type TensorInput } from './safetensors_format.ts';
+import { decodeSafetensors, parseSafetensorsHeader, safetensorsHeaderLength, SAFETENSORS_DTYPE_BYTES, type SafetensorsFile, type SafetensorsHeader, type TensorData, type TensorInput } from './safetensors_format.ts';
 
 export * from './safetensors_format.ts';
 
@@ -28,6 +28,30 @@ export async function readSafetensors(path: string): Promise<SafetensorsFile> {
     throw new Error(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   return decodeSafetensors(bytes, path);
+}
+
+/**
+ * Reads and validates only the header of a .safetensors file (tensor names, dtypes, shapes, metadata), not its data:
+ * a checkpoint's `step` without reading its weights.
+ */
+export async function readSafetensorsHeader(path: string): Promise<SafetensorsHeader> {
+  let file: Awaited<ReturnType<typeof open>>;
+  try {
+    file = await open(path, 'r');
+  } catch (e) {
+    throw new Error(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    const size = (await file.stat()).size;
+    const first8 = new Uint8Array(8);
+    await file.read(first8, 0, 8, 0);
+    const n = safetensorsHeaderLength(first8, size, path);
+    const json = new Uint8Array(n);
+    await file.read(json, 0, n, 8);
+    return parseSafetensorsHeader(json, size - 8 - n, path);
+  } finally {
+    await file.close();
+  }
 }
 
 function dtypeOf(key: string, data: TensorData): 'F32' | 'F64' | 'I32' | 'U8' {

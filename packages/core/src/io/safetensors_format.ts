@@ -38,31 +38,56 @@ function hostIsLittleEndian(): boolean {
 
 const isNonNegInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
-/** Decodes the bytes of a .safetensors file; `name` is how errors name the source. */
-export function decodeSafetensors(bytes: Uint8Array, name = '<buffer>'): SafetensorsFile {
+/** A tensor as the header describes it: dtype, shape and byte range within the data (after the header). */
+export interface SafetensorsEntry {
+  key: string;
+  dtype: string;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+/** What the header of a safetensors file says, checked against the data's length. */
+export interface SafetensorsHeader {
+  headerBytes: number; // N: the JSON header's length; the data starts at 8 + N
+  entries: SafetensorsEntry[]; // sorted by offset, tiling the data exactly
+  metadata: Record<string, string>; // the __metadata__ map ({} when absent)
+}
+
+/** The header length N from a file's first 8 bytes (`fileBytes`: the whole file's length), validated. */
+export function safetensorsHeaderLength(first8: Uint8Array, fileBytes: number, name = '<buffer>'): number {
   const fail = (what: string): never => {
     throw new Error(`${name}: ${what}`);
   };
   if (!hostIsLittleEndian()) fail('reading safetensors on a big-endian host is not supported');
-  if (bytes.length < 8) fail(`truncated: ${bytes.length} bytes, but a safetensors file starts with an 8-byte header length`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = Number(view.getBigUint64(0, true));
+  if (fileBytes < 8 || first8.length < 8) fail(`truncated: ${fileBytes} bytes, but a safetensors file starts with an 8-byte header length`);
+  const n = Number(new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true));
   if (n > MAX_HEADER_BYTES) fail(`header length ${n} is implausible (limit ${MAX_HEADER_BYTES}); not a safetensors file?`);
-  if (8 + n > bytes.length) fail(`truncated: the header length says ${n} bytes, the file has ${bytes.length - 8} after it`);
-  if (n < 2 || bytes[8] !== 0x7b /* { */) fail('bad header: it does not start with "{"; not a safetensors file?');
+  if (8 + n > fileBytes) fail(`truncated: the header length says ${n} bytes, the file has ${fileBytes - 8} after it`);
+  return n;
+}
+
+/**
+ * Parses and validates the JSON header (`json`: its N bytes) of a file whose data after the header is `dataLen`
+ * bytes: dtypes, shapes, offsets in range and tiling the data with no gap or overlap. Reads no tensor data.
+ */
+export function parseSafetensorsHeader(json: Uint8Array, dataLen: number, name = '<buffer>'): SafetensorsHeader {
+  const fail = (what: string): never => {
+    throw new Error(`${name}: ${what}`);
+  };
+  const n = json.length;
+  if (n < 2 || json[0] !== 0x7b /* { */) fail('bad header: it does not start with "{"; not a safetensors file?');
 
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(json));
   } catch (e) {
     return fail(`bad header JSON (${(e as Error).message.split('\n')[0]})`);
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) return fail('bad header: not a JSON object');
 
-  const dataStart = 8 + n;
-  const dataLen = bytes.length - dataStart;
   const metadata: Record<string, string> = Object.create(null);
-  const entries: { key: string; dtype: string; shape: number[]; begin: number; end: number }[] = [];
+  const entries: SafetensorsEntry[] = [];
   for (const [key, value] of Object.entries(header as Record<string, unknown>)) {
     if (key === '__metadata__') {
       if (value === null || typeof value !== 'object' || Array.isArray(value)) fail('__metadata__ is not an object of strings');
@@ -98,7 +123,17 @@ export function decodeSafetensors(bytes: Uint8Array, name = '<buffer>'): Safeten
     at = e.end;
   }
   if (at !== dataLen) fail(`${dataLen - at} bytes after the last tensor (the data is ${dataLen} bytes, tensors cover ${at})`);
+  return { headerBytes: n, entries, metadata };
+}
 
+/** Decodes the bytes of a .safetensors file; `name` is how errors name the source. */
+export function decodeSafetensors(bytes: Uint8Array, name = '<buffer>'): SafetensorsFile {
+  const fail = (what: string): never => {
+    throw new Error(`${name}: ${what}`);
+  };
+  const n = safetensorsHeaderLength(bytes.subarray(0, 8), bytes.length, name);
+  const dataStart = 8 + n;
+  const { entries, metadata } = parseSafetensorsHeader(bytes.subarray(8, dataStart), bytes.length - dataStart, name);
   const tensors: Record<string, Tensor> = Object.create(null);
   for (const e of entries) {
     if (!READABLE.includes(e.dtype as SafetensorsDtype)) fail(`tensor '${e.key}': dtype ${e.dtype} is not supported (read: ${READABLE.join(', ')})`);
