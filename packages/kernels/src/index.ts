@@ -38,3 +38,4 @@ export * from './attention.ts';
 export * from './attention.ref.ts';
 export * from './conv2d.ts';
 export * from './conv2d.ref.ts';
+export { gpuWait } from '#platform'; // awaits a Dawn promise without busy-polling (peers' read-backs too)

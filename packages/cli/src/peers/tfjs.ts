@@ -1,6 +1,6 @@
 // TF.js WebGPU peer: tf.matMul and conv2d (forward, backprop input, backprop filter) on the same adapter (Dawn),
 // where @tensorflow/tfjs-backend-webgpu is installed.
-import { navigatorGpu, type BenchPeer } from '@gausslens/kernels';
+import { navigatorGpu, gpuWait, type BenchPeer } from '@gausslens/kernels';
 import type { Tensor, Tensor1D, Tensor4D } from '@tensorflow/tfjs-core';
 import type { PeerTiming } from './numpy.ts';
 
@@ -31,7 +31,7 @@ export async function tfjsMatmul(m: number, n: number, k: number, repeats = 5): 
   const once = async (): Promise<number> => {
     const t0 = performance.now();
     const c = tf.matMul(a, b);
-    await c.data();
+    await gpuWait(c.data()); // waited for as ours are (no busy polling)
     c.dispose();
     return performance.now() - t0;
   };
@@ -71,7 +71,7 @@ export async function tfjsConv2d(p: Extract<BenchPeer, { kind: 'conv2d' }>, repe
     const t0 = performance.now();
     const out = pass();
     const one = tf.tidy(() => tf.slice(tf.reshape(out, [-1]), 0, 1));
-    await one.data();
+    await gpuWait(one.data());
     const ms = performance.now() - t0;
     tf.dispose([out, one]);
     return ms;
