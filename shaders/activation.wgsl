@@ -2,8 +2,8 @@
 // 1-D grid folded into (x, y). silu: out = x·σ(x). silu_backward: out = dy·σ(x)·(1 + x·(1 − σ(x))).
 // dropout: out[i] = x[i]·scale if bits(i) ≥ threshold else 0, bits(i) = the 24 high bits of word i%4 of
 // philox(counter ((base + i)/4, offset, 0, 0), key (seed_lo, seed_hi)); P(drop) = threshold/2^24, scale = 1/(1 − p). Its
-// backward is the same kernel on dy with the same seed and offset. philox/mulhilo are copied verbatim from
-// shaders/random.wgsl (WGSL has no includes): the same stream as randomUniform(seed, offset).
+// backward is the same kernel on dy with the same seed and offset. philox comes from shaders/philox.wgsl, as in
+// shaders/random.wgsl: the same stream as randomUniform(seed, offset).
 // base: the element index of this panel's first element in the whole tensor (a multiple of 64), for the mask.
 struct Params { n: u32, base: u32, seed_lo: u32, seed_hi: u32, offset: u32, threshold: u32, scale: f32 }
 
@@ -37,28 +37,9 @@ fn silu_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
   out[i] = dy[i] * s * (1.0 + v * (1.0 - s));
 }
 
-// ---- Philox4x32-10, copied from shaders/random.wgsl ------------------------------------------
+// ---- Philox4x32-10 (shaders/philox.wgsl) ---------------------------------------------------
 
-// (hi, lo) of the 64-bit product a·b, from 16-bit halves (WGSL has no 64-bit integers).
-fn mulhilo(a: u32, b: u32) -> vec2u {
-  let a0 = a & 0xffffu; let a1 = a >> 16u;
-  let b0 = b & 0xffffu; let b1 = b >> 16u;
-  let p00 = a0 * b0; let p10 = a1 * b0; let p01 = a0 * b1; let p11 = a1 * b1;
-  let mid = (p00 >> 16u) + (p10 & 0xffffu) + p01;
-  return vec2u(p11 + (p10 >> 16u) + (mid >> 16u), (mid << 16u) | (p00 & 0xffffu));
-}
-
-fn philox(counter: vec4u, seed: vec2u) -> vec4u {
-  var c = counter;
-  var k = seed;
-  for (var r = 0u; r < 10u; r++) {
-    let p0 = mulhilo(0xD2511F53u, c.x);
-    let p1 = mulhilo(0xCD9E8D57u, c.z);
-    c = vec4u(p1.x ^ c.y ^ k.x, p1.y, p0.x ^ c.w ^ k.y, p0.y);
-    k += vec2u(0x9E3779B9u, 0xBB67AE85u);
-  }
-  return c;
-}
+//#include philox
 
 @compute @workgroup_size(256)
 fn dropout(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {

@@ -1,6 +1,6 @@
 // The kernel runtime: declarations checked against the WGSL, binding limits, grid folding, errors.
 import { describe, it, beforeAll, expect } from 'vitest';
-import { getDevice, type Gpu, defineKernel, foldWorkgroups, KernelDeclarationError, axpby, axpbyRef, map, GpuError, sizeClass } from '@gausslens/kernels';
+import { getDevice, type Gpu, defineKernel, expandIncludes, foldWorkgroups, KernelDeclarationError, axpby, axpbyRef, map, GpuError, sizeClass } from '@gausslens/kernels';
 import { ELEMENTWISE_REL } from '../support/tolerances.ts';
 import { expectClose, randomArray, POISON } from '../support/check.ts';
 
@@ -196,5 +196,14 @@ describe('waiting for the GPU', () => {
     expect(globalThis.setImmediate).toBe(nodeSetImmediate);
     expect(got[0][7]).toBeCloseTo(data[7], 5);
     expectClose(got.at(-2) as Float32Array, Array.from(data, (v) => 6 * v), ELEMENTWISE_REL);
+  });
+});
+
+describe('shader includes', () => {
+  it('`//#include philox` splices shaders/philox.wgsl once; a second include of it is a comment', () => {
+    const src = expandIncludes('//#include philox\nfn a() {}\n//#include philox\n', 'test');
+    expect(src.match(/fn philox\(/g)).toHaveLength(1);
+    expect(src).toMatch(/\/\/ \(philox\.wgsl included above\)/);
+    expect(expandIncludes('// no includes here: //#include philox\n', 'test')).toBe('// no includes here: //#include philox\n');
   });
 });

@@ -61,7 +61,7 @@ export class Kernel<B extends string, P extends string, O extends string> {
   constructor(readonly spec: KernelSpec<B, P, O>, source?: string) {
     this.name = spec.name;
     this.entry = spec.entry ?? 'main';
-    this.source = source ?? loadShaderSource(spec.file ?? spec.name);
+    this.source = source ?? expandIncludes(loadShaderSource(spec.file ?? spec.name), spec.file ?? spec.name);
     this.bindingNames = Object.keys(spec.bindings) as B[];
     const reflected = reflect(this.source, spec, this.bindingNames);
     this.bindingNumbers = reflected.bindingNumbers;
@@ -304,4 +304,19 @@ function wgslOverrideDefaults(source: string): Record<string, number> {
   const out: Record<string, number> = {};
   for (const m of source.matchAll(/override\s+(\w+)\s*(?::\s*\w+)?\s*=\s*([0-9.eE+-]+)[uif]?\s*;/g)) out[m[1]] = Number(m[2]);
   return out;
+}
+
+/**
+ * Splices library files into a shader: a line `//#include <name>` becomes shaders/<name>.wgsl (WGSL has no
+ * includes; the line stays a comment to tools that read the file alone). One level, each library once.
+ */
+export function expandIncludes(source: string, file: string): string {
+  const seen = new Set<string>();
+  return source.replace(/^\/\/#include ([\w-]+)[ \t]*$/gm, (_, name: string) => {
+    if (seen.has(name)) return `// (${name}.wgsl included above)`;
+    seen.add(name);
+    const lib = loadShaderSource(name);
+    if (/^\/\/#include /m.test(lib)) throw new Error(`shaders/${name}.wgsl (included by ${file}.wgsl) includes another file: one level only`);
+    return `// ---- shaders/${name}.wgsl ----\n${lib}// ---- end of shaders/${name}.wgsl ----`;
+  });
 }
