@@ -537,6 +537,17 @@ export function tridiagonalValues(dIn: ArrayLike<number>, eIn: ArrayLike<number>
   const d = Float64Array.from({ length: n }, (_, i) => dIn[i]);
   const e = new Float64Array(n);
   for (let i = 0; i + 1 < n; i++) e[i] = eIn[i];
+  const ok = tridiagonalQL(d, e, n);
+  return { values: d, ok };
+}
+
+/**
+ * Implicit QL with Wilkinson shifts on the symmetric tridiagonal in place (EISPACK tql1/tql2): d (n) becomes the
+ * eigenvalues (unsorted), e (n; e[i] couples i and i + 1, e[n − 1] = 0) is destroyed. With `rows` (n×n, row-major),
+ * each plane rotation is applied to rows i and i + 1 (eigenvectors as rows: contiguous memory), so rows that start
+ * as the transform to tridiagonal form end as the eigenvectors. False if an eigenvalue took over 60 iterations.
+ */
+export function tridiagonalQL(d: Float64Array, e: Float64Array, n: number, rows?: Float64Array): boolean {
   let f = 0;
   let tst1 = 0;
   let ok = true;
@@ -580,6 +591,16 @@ export function tridiagonalValues(dIn: ArrayLike<number>, eIn: ArrayLike<number>
           c = p / r;
           p = c * d[i] - s * g;
           d[i + 1] = h + s * (c * g + s * d[i]);
+          if (rows) {
+            const ri = i * n;
+            const rj = (i + 1) * n;
+            for (let k = 0; k < n; k++) {
+              const hk = rows[rj + k];
+              const wk = rows[ri + k];
+              rows[rj + k] = s * wk + c * hk;
+              rows[ri + k] = c * wk - s * hk;
+            }
+          }
         }
         p = (-s * s2 * c3 * el1 * e[l]) / dl1;
         e[l] = s * p;
@@ -589,7 +610,7 @@ export function tridiagonalValues(dIn: ArrayLike<number>, eIn: ArrayLike<number>
     d[l] += f;
     e[l] = 0;
   }
-  return { values: d, ok };
+  return ok;
 }
 
 /**

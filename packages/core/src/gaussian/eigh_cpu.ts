@@ -2,7 +2,9 @@
 // implicit QL algorithm with Wilkinson shifts (the classic tred2/tql2 pair, Martin–Wilkinson /
 // EISPACK). O(n³) with small constants: the fallback when the GPU Jacobi does not converge, and a
 // fast float64 cross-check. Written from the algorithm's description; eigenvector rotations act on
-// contiguous rows (eigenvectors stored as rows) so the O(n³) QL phase streams memory.
+// contiguous rows (eigenvectors stored as rows) so the O(n³) QL phase streams memory. The QL is
+// tridiagonalQL of @gausslens/kernels (the same code as the GPU eigh's host solve of eigenvalues).
+import { tridiagonalQL } from '@gausslens/kernels';
 
 export interface EighCpu {
   values: Float64Array; // descending
@@ -103,66 +105,9 @@ function tridiagonalise(V: Float64Array, d: Float64Array, e: Float64Array, n: nu
   e[0] = 0;
 }
 
-/** Implicit QL with shifts on the tridiagonal (d, e); rotations applied to the rows of W. */
+/** Implicit QL on the tridiagonal (d, e; e[0] unused as tred2 leaves it); rotations applied to the rows of W. */
 function ql(W: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
   for (let i = 1; i < n; i++) e[i - 1] = e[i];
   e[n - 1] = 0;
-  let f = 0;
-  let tst1 = 0;
-  const eps = 2 ** -52;
-  for (let l = 0; l < n; l++) {
-    tst1 = Math.max(tst1, Math.abs(d[l]) + Math.abs(e[l]));
-    let m = l;
-    while (m < n - 1 && Math.abs(e[m]) > eps * tst1) m++;
-    if (m > l) {
-      let iter = 0;
-      do {
-        if (++iter > 60) throw new Error(`eighCpu: QL did not converge at index ${l}`);
-        let g = d[l];
-        let p = (d[l + 1] - g) / (2 * e[l]);
-        let r = Math.hypot(p, 1);
-        if (p < 0) r = -r;
-        d[l] = e[l] / (p + r);
-        d[l + 1] = e[l] * (p + r);
-        const dl1 = d[l + 1];
-        let h = g - d[l];
-        for (let i = l + 2; i < n; i++) d[i] -= h;
-        f += h;
-        p = d[m];
-        let c = 1;
-        let c2 = c;
-        let c3 = c;
-        const el1 = e[l + 1];
-        let s = 0;
-        let s2 = 0;
-        for (let i = m - 1; i >= l; i--) {
-          c3 = c2;
-          c2 = c;
-          s2 = s;
-          g = c * e[i];
-          h = c * p;
-          r = Math.hypot(p, e[i]);
-          e[i + 1] = s * r;
-          s = e[i] / r;
-          c = p / r;
-          p = c * d[i] - s * g;
-          d[i + 1] = h + s * (c * g + s * d[i]);
-          // Rotate eigenvector rows i and i+1.
-          const ri = i * n;
-          const rj = (i + 1) * n;
-          for (let k = 0; k < n; k++) {
-            const hk = W[rj + k];
-            const wk = W[ri + k];
-            W[rj + k] = s * wk + c * hk;
-            W[ri + k] = c * wk - s * hk;
-          }
-        }
-        p = (-s * s2 * c3 * el1 * e[l]) / dl1;
-        e[l] = s * p;
-        d[l] = c * p;
-      } while (Math.abs(e[l]) > eps * tst1);
-    }
-    d[l] += f;
-    e[l] = 0;
-  }
+  if (!tridiagonalQL(d, e, n, W)) throw new Error('eighCpu: QL did not converge (an eigenvalue took over 60 iterations)');
 }
