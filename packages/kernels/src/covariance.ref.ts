@@ -1,5 +1,6 @@
 // Float64 references for shaders/covariance.wgsl (covariance.ts): two-pass mean and covariance, Gram matrix,
-// the Gram → covariance eigenvector map, and a cyclic Jacobi eigensolver for small symmetric matrices.
+// the Gram → covariance eigenvector map, and eigenpairs as rows for small symmetric matrices.
+import { eighRef } from './jacobi.ref.ts';
 
 /** μ = (1/N)·Σ y_i of N rows of d (row-major). */
 export function meanRef(y: ArrayLike<number>, n: number, d: number): Float64Array {
@@ -61,58 +62,12 @@ export function gramToCovEigenvectorsRef(y: ArrayLike<number>, n: number, d: num
 }
 
 /**
- * Eigenpairs of a symmetric n×n matrix (cyclic Jacobi, float64): values descending, vectors as rows (n×n,
- * row i the unit eigenvector of values[i]). For small test matrices (n ≲ 200).
+ * Eigenpairs of a symmetric n×n matrix (cyclic Jacobi, float64: jacobi.ref.ts's eighRef): values descending,
+ * vectors as rows (n×n, row i the unit eigenvector of values[i]). For small test matrices (n ≲ 200).
  */
 export function symmetricEigenRef(a: ArrayLike<number>, n: number): { values: Float64Array; vectors: Float64Array } {
-  const m = Float64Array.from(a as ArrayLike<number>);
-  const v = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) v[i * n + i] = 1;
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    let diag = 0;
-    for (let p = 0; p < n; p++) {
-      diag += m[p * n + p] ** 2;
-      for (let q = p + 1; q < n; q++) off += m[p * n + q] ** 2;
-    }
-    if (off <= 1e-30 * diag || off === 0) break;
-    for (let p = 0; p < n; p++)
-      for (let q = p + 1; q < n; q++) {
-        const apq = m[p * n + q];
-        if (apq === 0) continue;
-        const theta = (m[q * n + q] - m[p * n + p]) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < n; k++) {
-          // columns p and q
-          const mkp = m[k * n + p];
-          const mkq = m[k * n + q];
-          m[k * n + p] = c * mkp - s * mkq;
-          m[k * n + q] = s * mkp + c * mkq;
-        }
-        for (let k = 0; k < n; k++) {
-          // rows p and q
-          const mpk = m[p * n + k];
-          const mqk = m[q * n + k];
-          m[p * n + k] = c * mpk - s * mqk;
-          m[q * n + k] = s * mpk + c * mqk;
-        }
-        for (let k = 0; k < n; k++) {
-          // eigenvectors as columns of v
-          const vkp = v[k * n + p];
-          const vkq = v[k * n + q];
-          v[k * n + p] = c * vkp - s * vkq;
-          v[k * n + q] = s * vkp + c * vkq;
-        }
-      }
-  }
-  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => m[j * n + j] - m[i * n + i]);
-  const values = new Float64Array(n);
+  const { values, vectors: cols } = eighRef(a, n);
   const vectors = new Float64Array(n * n);
-  order.forEach((col, i) => {
-    values[i] = m[col * n + col];
-    for (let k = 0; k < n; k++) vectors[i * n + k] = v[k * n + col];
-  });
+  for (let i = 0; i < n; i++) for (let k = 0; k < n; k++) vectors[i * n + k] = cols[k * n + i];
   return { values, vectors };
 }
