@@ -3,6 +3,7 @@
 // buffer pool, uploads and read-backs, error surfacing and clean shutdown.
 import { platformGpu, platformName, platformBackend, gpuWait } from '#platform';
 import { BufferPool, GpuBuffer } from './buffers.ts';
+import { DispatchProfiler, type ProfileRow } from './profile.ts';
 
 /** Thrown when no WebGPU adapter exists; the message says how to get one. */
 export class GpuUnavailableError extends Error {
@@ -64,6 +65,7 @@ export class Gpu {
   private pendingError: GpuError | null = null;
   private lostReason: string | null = null;
   private destroyed = false;
+  private profiler: DispatchProfiler | null = null;
   readonly uniformAlign: number;
 
   constructor(
@@ -168,9 +170,21 @@ export class Gpu {
    * uniform arena (which may itself submit when full), then opens or reuses the compute pass.
    * In this order a submit never separates a dispatch from the arena that holds its Params.
    */
-  dispatch(params: ArrayBuffer, record: (params: GPUBufferBinding) => { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; workgroups: [number, number, number] }): void {
+  dispatch(params: ArrayBuffer, record: (params: GPUBufferBinding) => { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; workgroups: [number, number, number] }, label = 'dispatch'): void {
     if (this.dispatchesInBatch >= DISPATCHES_PER_SUBMIT) this.flush();
     const { pipeline, bindGroup, workgroups } = record(this.uniform(params));
+    if (this.profiler) {
+      // Profiling: the dispatch in a pass of its own, timestamped at its beginning and end.
+      this.endPass();
+      const encoder = this.commandEncoder();
+      const pass = encoder.beginComputePass({ label, timestampWrites: this.profiler.next(encoder, label) });
+      this.dispatchesInBatch++;
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bindGroup);
+      pass.dispatchWorkgroups(...workgroups);
+      pass.end();
+      return;
+    }
     this.pass ??= this.commandEncoder().beginComputePass({ label: 'gausslens' });
     this.dispatchesInBatch++;
     this.pass.setPipeline(pipeline);
@@ -268,6 +282,25 @@ export class Gpu {
     resolve.destroy();
     querySet.destroy();
     return { ms, source: 'timestamp' };
+  }
+
+  /** Starts timing every dispatch by kernel (see profile.ts); needs the timestamp-query feature. */
+  startProfile(): void {
+    if (!this.hasTimestamps) throw new Error('profiling needs the timestamp-query feature, which this adapter lacks');
+    if (this.profiler) throw new Error('a profile is already running: stopProfile() first');
+    this.flush();
+    this.profiler = new DispatchProfiler(this.device);
+  }
+
+  /** Waits for the profiled work and returns GPU time by kernel, largest first. */
+  async stopProfile(): Promise<ProfileRow[]> {
+    const p = this.profiler;
+    if (!p) throw new Error('no profile is running: startProfile() first');
+    this.endPass();
+    p.resolve(this.commandEncoder());
+    this.profiler = null;
+    await this.sync();
+    return p.report(gpuWait);
   }
 
   // ---- shutdown ----------------------------------------------------------------------------

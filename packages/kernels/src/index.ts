@@ -1,5 +1,6 @@
 // @gausslens/kernels: the WebGPU runtime and every kernel's typed wrapper and float64 reference.
 export * from './device.ts';
+export type { ProfileRow } from './profile.ts';
 export * from './buffers.ts';
 export * from './kernel.ts';
 export * from './elementwise.ts';

@@ -201,7 +201,7 @@ export class Kernel<B extends string, P extends string, O extends string> {
       pipeline,
       bindGroup: gpu.device.createBindGroup({ label: this.name, layout, entries: [{ binding: 0, resource: params }, ...entries] }),
       workgroups,
-    }));
+    }), this.name);
   }
 }
 
