@@ -1,5 +1,5 @@
 import { describe, it, beforeAll } from 'vitest';
-import { getDevice, type Gpu, type GpuBuffer, groupNorm, groupNormBackward, groupNormRef, groupNormBackwardRef, type GroupNormShape } from '@gausslens/kernels';
+import { getDevice, type Gpu, type GpuBuffer, groupNorm, groupNormBackward, groupNormRef, groupNormBackwardRef, conv2dSubgroupSize, type GroupNormShape, type GroupNormOptions } from '@gausslens/kernels';
 import { NORM_REL, NORM_GRAD_REL, NORM_SHIFTED_REL, GRADCHECK_REL } from '../support/tolerances.ts';
 import { expectClose, randomArray, randomNormalArray, POISON } from '../support/check.ts';
 import { cotangent, numericGrad } from '../support/gradcheck.ts';
@@ -27,19 +27,21 @@ async function poisoned(n: number): Promise<GpuBuffer> {
   return b;
 }
 
-async function forward(s: GroupNormShape, x: Float32Array, gamma: Float32Array, beta: Float32Array, fuseSilu: boolean, eps: number, panelElements?: number) {
+type Path = GroupNormOptions['path'];
+
+async function forward(s: GroupNormShape, x: Float32Array, gamma: Float32Array, beta: Float32Array, fuseSilu: boolean, eps: number, panelElements?: number, path?: Path) {
   const [bx, bg, bb] = [gpu.upload(x), gpu.upload(gamma), gpu.upload(beta)];
   const [out, mean, rstd] = [await poisoned(numel(s)), await poisoned(s.batch * s.groups), await poisoned(s.batch * s.groups)];
-  groupNorm(gpu, { x: bx, gamma: bg, beta: bb, out, mean, rstd }, s, { fuseSilu, eps, panelElements });
+  groupNorm(gpu, { x: bx, gamma: bg, beta: bb, out, mean, rstd }, s, { fuseSilu, eps, panelElements, path });
   return { bx, bg, bb, out, mean, rstd };
 }
 
-async function backward(s: GroupNormShape, f: Awaited<ReturnType<typeof forward>>, dyv: Float32Array, fuseSilu: boolean, eps: number, init?: { dgamma: Float32Array; dbeta: Float32Array }, panelElements?: number) {
+async function backward(s: GroupNormShape, f: Awaited<ReturnType<typeof forward>>, dyv: Float32Array, fuseSilu: boolean, eps: number, init?: { dgamma: Float32Array; dbeta: Float32Array }, panelElements?: number, path?: Path) {
   const dy = gpu.upload(dyv);
   const dx = await poisoned(numel(s));
   const dgamma = init ? gpu.upload(init.dgamma) : await poisoned(s.channels);
   const dbeta = init ? gpu.upload(init.dbeta) : await poisoned(s.channels);
-  groupNormBackward(gpu, { x: f.bx, dy, gamma: f.bg, beta: f.bb, mean: f.mean, rstd: f.rstd, dx, dgamma, dbeta }, s, { fuseSilu, eps, accumulate: !!init, panelElements });
+  groupNormBackward(gpu, { x: f.bx, dy, gamma: f.bg, beta: f.bb, mean: f.mean, rstd: f.rstd, dx, dgamma, dbeta }, s, { fuseSilu, eps, accumulate: !!init, panelElements, path });
   const r = { dx: await gpu.read(dx), dgamma: await gpu.read(dgamma), dbeta: await gpu.read(dbeta) };
   for (const b of [dy, dx, dgamma, dbeta]) b.release();
   return r;
@@ -61,33 +63,40 @@ const SHAPES: GroupNormShape[] = [
   { batch: 1, channels: 2, groups: 1, height: 36, width: 32 }, // 288 vec4s a channel: more than a thread each
 ];
 
+/** The kernel families a shape can take here: H·W % 4 = 0 has a subgroup path where subgroups are fixed-size. */
+const pathsFor = (s: GroupNormShape): Path[] => ((s.height * s.width) % 4 === 0 && conv2dSubgroupSize(gpu) ? ['workgroup', 'subgroup'] : ['workgroup']);
+
 describe('group norm', () => {
   for (const s of SHAPES)
     for (const fuseSilu of [false, true]) {
-      it(`forward and backward vs float64, ${str(s)}${fuseSilu ? ', fused SiLU' : ''}`, async () => {
+      it(`forward and backward vs float64, ${str(s)}${fuseSilu ? ', fused SiLU' : ''}, every kernel path`, async () => {
+        for (const path of pathsFor(s)) await checkShape(s, fuseSilu, path);
+      });
+    }
+
+  async function checkShape(s: GroupNormShape, fuseSilu: boolean, path: Path): Promise<void> {
         const eps = fuseSilu ? 1e-6 : 1e-5;
         const x = input(s);
         const gamma = randomArray(s.channels, 0.5, 1.5);
         const beta = randomArray(s.channels, -0.5, 0.5);
-        const f = await forward(s, x, gamma, beta, fuseSilu, eps);
+        const f = await forward(s, x, gamma, beta, fuseSilu, eps, undefined, path);
         const ref = groupNormRef(x, gamma, beta, s, { fuseSilu, eps });
         expectClose(await gpu.read(f.out), ref.out, NORM_REL, 'out');
         expectClose(await gpu.read(f.mean), ref.mean, NORM_REL, 'mean');
         expectClose(await gpu.read(f.rstd), ref.rstd, NORM_REL, 'rstd');
         const dy = randomNormalArray(numel(s));
-        const g = await backward(s, f, dy, fuseSilu, eps);
+        const g = await backward(s, f, dy, fuseSilu, eps, undefined, undefined, path);
         const gr = groupNormBackwardRef(x, dy, gamma, beta, s, { fuseSilu, eps });
         expectClose(g.dx, gr.dx, NORM_GRAD_REL, 'dx');
         expectClose(g.dgamma, gr.dgamma, NORM_GRAD_REL, 'dgamma');
         expectClose(g.dbeta, gr.dbeta, NORM_GRAD_REL, 'dbeta');
         // accumulate: added to what the buffers held
         const init = { dgamma: randomArray(s.channels), dbeta: randomArray(s.channels) };
-        const a = await backward(s, f, dy, fuseSilu, eps, init);
+        const a = await backward(s, f, dy, fuseSilu, eps, init, undefined, path);
         expectClose(a.dgamma, gr.dgamma.map((v, i) => v + init.dgamma[i]), NORM_GRAD_REL, 'dgamma accumulated');
         expectClose(a.dbeta, gr.dbeta.map((v, i) => v + init.dbeta[i]), NORM_GRAD_REL, 'dbeta accumulated');
         release(f);
-      });
-    }
+  }
 
   for (const s of [{ batch: 2, channels: 8, groups: 4, height: 16, width: 16 }, { batch: 2, channels: 8, groups: 4, height: 15, width: 15 }])
   it(`large mean / std ratio (mean 100, std 0.05): corrected two-pass statistics, forward and backward, ${str(s)}`, async () => {
