@@ -53,14 +53,15 @@ fn up(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @b
   let wd = i32(params.in_w);
   let base = pl * params.in_h * params.in_w;
   var acc = 0.0;
-  // Taps k with o + pad − k even; the input index is (o + pad − k)/2.
-  for (var ky = 0u; ky < params.taps; ky++) {
+  // Taps k with o + pad − k even (every other tap, from the parity of o + pad); the input index is (o + pad − k)/2.
+  // Stepping by 2 from the parity keeps every lane's trip count the same (on CPU drivers a masked-off load still costs).
+  for (var ky = u32((oy + params.pad) & 1); ky < params.taps; ky += 2u) {
     let ty = oy + params.pad - i32(ky);
-    if (ty < 0 || (ty & 1) != 0 || ty / 2 >= h) { continue; }
+    if (ty < 0 || ty / 2 >= h) { continue; }
     var row = 0.0;
-    for (var kx = 0u; kx < params.taps; kx++) {
+    for (var kx = u32((ox + params.pad) & 1); kx < params.taps; kx += 2u) {
       let tx = ox + params.pad - i32(kx);
-      if (tx >= 0 && (tx & 1) == 0 && tx / 2 < wd) { row += params.w[kx] * x[base + u32((ty / 2) * wd + tx / 2)]; }
+      if (tx >= 0 && tx / 2 < wd) { row += params.w[kx] * x[base + u32((ty / 2) * wd + tx / 2)]; }
     }
     acc += params.w[ky] * row;
   }
