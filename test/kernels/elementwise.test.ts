@@ -1,5 +1,5 @@
 import { describe, it, beforeAll } from 'vitest';
-import { getDevice, type Gpu, map, axpby, mul, scale, mapRef, axpbyRef, mulRef, axpbyRow, mulRow, axpbyRowRef, mulRowRef, MAP_OPS, type MapOp } from '@gausslens/kernels';
+import { getDevice, type Gpu, map, axpby, mul, scale, mapRef, axpbyRef, mulRef, axpbyRow, mulRow, axpbyRowRef, mulRowRef, MAP_OPS, elementwiseOptions, type MapOp } from '@gausslens/kernels';
 import { ELEMENTWISE_REL } from '../support/tolerances.ts';
 import { expectClose, randomArray, POISON } from '../support/check.ts';
 
@@ -12,8 +12,10 @@ beforeAll(async () => {
 const DOMAIN: Partial<Record<MapOp, [number, number]>> = { sqrt: [0.01, 4], log: [0.01, 4], exp: [-5, 5] };
 
 describe('elementwise', () => {
-  for (const n of [1, 7, 257, 1_000_003]) {
-    it(`axpby and mul, n = ${n}`, async () => {
+  // n % 4 = 0 takes the vec4 entry points (also forced scalar below); the others the scalar ones.
+  for (const [n, vec4] of [[1, true], [7, true], [8, true], [8, false], [257, true], [1028, true], [1_000_003, true], [1_000_004, true], [1_000_004, false]] as const) {
+    it(`axpby and mul, n = ${n}${n % 4 ? '' : vec4 ? ' (vec4)' : ' (scalar, forced)'}`, async () => {
+      elementwiseOptions.vec4 = vec4;
       // Signs chosen so no term cancels another: a relative error then means what it says at n = 1 too.
       const x = randomArray(n, 0.5, 1.5);
       const y = randomArray(n, -1.5, -0.5);
@@ -32,6 +34,7 @@ describe('elementwise', () => {
       scale(gpu, bx, a, out);
       expectClose(await gpu.read(out), mapRef('identity', x, a), ELEMENTWISE_REL, 'scale');
       for (const b of [bx, by, out]) b.release();
+      elementwiseOptions.vec4 = true;
     });
   }
 
@@ -50,8 +53,9 @@ describe('elementwise', () => {
     });
   }
 
-  it('map: every unary op on 1000 fresh values', async () => {
-    const n = 1000;
+  for (const [n, vec4] of [[1000, true], [1000, false], [999, true]] as const)
+  it(`map: every unary op on ${n} fresh values${n % 4 ? '' : vec4 ? ' (vec4)' : ' (scalar, forced)'}`, async () => {
+    elementwiseOptions.vec4 = vec4;
     for (const op of Object.keys(MAP_OPS) as MapOp[]) {
       const [lo, hi] = DOMAIN[op] ?? [-3, 3];
       const x = randomArray(n, lo, hi);
@@ -63,5 +67,6 @@ describe('elementwise', () => {
       bx.release();
       out.release();
     }
+    elementwiseOptions.vec4 = true;
   });
 });
