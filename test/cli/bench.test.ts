@@ -8,9 +8,9 @@ import { runCli } from '../support/cli.ts';
 import { pairedFractions } from '../../packages/cli/src/commands/bench.ts';
 
 describe('gausslens bench', () => {
-  it('--family conv2d,train --quick --no-peers: conv2d against GEMM at equal FLOPs, training images/s', () => {
+  it('--family conv2d,train --quick --no-peers --profile: conv2d against GEMM at equal FLOPs, training images/s, GPU time by kernel', () => {
     const json = join(mkdtempSync(join(tmpdir(), 'gausslens-bench-')), 'bench.json');
-    const r = runCli(['bench', '--family', 'conv2d,train', '--quick', '--no-peers', '--repeats', '1', '--json', json]);
+    const r = runCli(['bench', '--family', 'conv2d,train', '--quick', '--no-peers', '--repeats', '1', '--profile', '--json', json]);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(readFileSync(json, 'utf8'));
     expect(report.references.map((x: { what: string }) => x.what)).toEqual([
@@ -27,6 +27,12 @@ describe('gausslens bench', () => {
     expect(report.training).toHaveLength(1);
     expect(report.training[0].parameters).toBeGreaterThan(0);
     expect(report.training[0].imagesPerSec).toBeGreaterThan(0);
+    // --profile: one more step with every dispatch timed, by kernel (largest first, shares summing to 1)
+    const prof = report.training[0].profile as { kernel: string; calls: number; ms: number; share: number }[];
+    expect(prof.map((x) => x.kernel)).toEqual(expect.arrayContaining(['conv2d', 'conv2d_backward_data', 'conv2d_backward_weight']));
+    expect(prof.every((x, i) => x.calls > 0 && x.ms > 0 && (i === 0 || x.ms <= prof[i - 1].ms))).toBe(true);
+    expect(prof.reduce((t, x) => t + x.share, 0)).toBeCloseTo(1, 9);
+    expect(r.stderr).toMatch(/GPU time of one step by kernel/);
     expect(r.stdout).toMatch(/GFLOP\/s against our GEMM at equal FLOPs/);
     expect(r.stdout).toMatch(/machine: load average/);
     const bad = runCli(['bench', '--family', 'conv3d']);

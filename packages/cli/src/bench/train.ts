@@ -3,6 +3,7 @@
 // on the CPU (peers/torch_unet.py) in the same run, with both networks' parameter counts.
 import { cpus } from 'node:os';
 import { timeTrainSteps, resolveTrainConfig, networkConfigFor, type TrainConfig } from '@gausslens/core';
+import type { ProfileRow } from '@gausslens/kernels';
 import { torchTrainTimings, type TorchTrainJob } from '../peers/torch.ts';
 
 export interface TrainBenchCase {
@@ -21,6 +22,7 @@ export interface TrainBenchResult {
   steps: number; // timed steps
   msPerStep: number;
   imagesPerSec: number;
+  profile?: ProfileRow[]; // with --profile: GPU time by kernel of one extra step
 }
 
 export interface TrainPeerResult {
@@ -45,16 +47,21 @@ const WARMUP_STEPS = 1;
 /** Times the cases (after one warm-up step each) and, with peers, the same steps in PyTorch. */
 export async function benchTrain(
   cases: TrainBenchCase[],
-  opts: { repeats: number; peers: boolean },
+  opts: { repeats: number; peers: boolean; profile?: boolean },
   log: (line: string) => void,
 ): Promise<{ results: TrainBenchResult[]; peers: TrainPeerResult[]; notes: string[] }> {
   const results: TrainBenchResult[] = [];
   const jobs: TorchTrainJob[] = [];
   for (const c of cases) {
     const steps = Math.min(c.steps, opts.repeats);
-    const r = await timeTrainSteps({ train: c.train, resolution: c.resolution, imageChannels: c.imageChannels, warmupSteps: WARMUP_STEPS, steps });
-    results.push({ name: c.name, parameters: r.parameters, batch: r.batch, steps, msPerStep: r.msPerStep, imagesPerSec: r.imagesPerSec });
+    const r = await timeTrainSteps({ train: c.train, resolution: c.resolution, imageChannels: c.imageChannels, warmupSteps: WARMUP_STEPS, steps, profile: opts.profile });
+    results.push({ name: c.name, parameters: r.parameters, batch: r.batch, steps, msPerStep: r.msPerStep, imagesPerSec: r.imagesPerSec, profile: r.profile ?? undefined });
     log(`train        ${c.name.padEnd(34)} ${r.msPerStep.toFixed(0).padStart(9)} ms a step  ${r.imagesPerSec.toFixed(2)} images/s  (${r.parameters} parameters)`);
+    if (r.profile) {
+      const total = r.profile.reduce((t, x) => t + x.ms, 0);
+      log(`  GPU time of one step by kernel (each dispatch timed on its own: ${total.toFixed(0)} ms in all):`);
+      for (const x of r.profile.slice(0, 12)) log(`  ${x.kernel.padEnd(32)} ${String(x.calls).padStart(5)} calls ${x.ms.toFixed(1).padStart(9)} ms ${(100 * x.share).toFixed(1).padStart(5)} %`);
+    }
     const t = resolveTrainConfig(c.train);
     jobs.push({
       what: c.name, unet: networkConfigFor(t, c.imageChannels, c.resolution).unet, warmupSteps: WARMUP_STEPS, steps,

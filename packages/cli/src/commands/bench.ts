@@ -15,9 +15,10 @@ export interface BenchConfig {
   peers: boolean; // also time TF.js WebGPU and NumPy where installed
   json: string | null; // write results as JSON to this file
   markdown: string | null; // write a BENCHMARKS.md-style report to this file
+  profile: boolean; // training step: also GPU time by kernel of one extra step
 }
 
-export const BENCH_DEFAULTS: BenchConfig = { families: null, quick: false, repeats: 5, peers: true, json: null, markdown: null };
+export const BENCH_DEFAULTS: BenchConfig = { families: null, quick: false, repeats: 5, peers: true, json: null, markdown: null, profile: false };
 
 export interface PeerComparison {
   what: string; // the operation and size
@@ -147,7 +148,7 @@ export async function bench(cfg: BenchConfig, log: (line: string) => void = () =
     for (const p of peers) log(`peer ${p.peer.padEnd(12)} ${p.what.padEnd(34)} ${fmt(p.peerMs).padStart(9)} ms  ours ${fmt(p.oursMs)} ms  ratio ${fmt(p.ratio)}×`);
   }
   const trainCases = !cfg.families || cfg.families.includes('train') ? TRAIN_BENCHES.filter((c) => !cfg.quick || c.quick) : [];
-  const train = await benchTrain(trainCases, { repeats: cfg.repeats, peers: cfg.peers }, log);
+  const train = await benchTrain(trainCases, { repeats: cfg.repeats, peers: cfg.peers, profile: cfg.profile }, log);
   notes.push(...train.notes);
   if (cases.some((c) => c.peer?.kind === 'conv2d') && cfg.peers) notes.push('TF.js conv2d: NHWC (its native layout), fused conv2d + bias, Conv2DBackpropInput and Conv2DBackpropFilter kernels; completion forced by reading one element');
   return {
@@ -219,10 +220,11 @@ export function benchCommand(): Command {
     .option('--no-peers', 'do not time TF.js, NumPy and PyTorch')
     .option('--json <file>', 'write the results as JSON')
     .option('--markdown <file>', 'write a BENCHMARKS.md-style report')
-    .action(async (o: { family?: string; quick: boolean; repeats: string; peers: boolean; json?: string; markdown?: string }) => {
+    .option('--profile', 'training step: also GPU time by kernel of one extra step (each dispatch timed on its own)', BENCH_DEFAULTS.profile)
+    .action(async (o: { family?: string; quick: boolean; repeats: string; peers: boolean; json?: string; markdown?: string; profile: boolean }) => {
       const repeats = Number(o.repeats);
       if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`--repeats must be a positive integer, got '${o.repeats}'`);
-      const cfg: BenchConfig = { families: o.family ? o.family.split(',').map((s) => s.trim()) : null, quick: o.quick, repeats, peers: o.peers, json: o.json ?? null, markdown: o.markdown ?? null };
+      const cfg: BenchConfig = { families: o.family ? o.family.split(',').map((s) => s.trim()) : null, quick: o.quick, repeats, peers: o.peers, json: o.json ?? null, markdown: o.markdown ?? null, profile: o.profile };
       const report = await bench(cfg, (l) => process.stderr.write(`${l}\n`));
       process.stdout.write(`${renderBenchTables(report)}\n`);
       if (cfg.json) writeFileAtomicSync(cfg.json, JSON.stringify(report, null, 2));

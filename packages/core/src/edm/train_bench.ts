@@ -4,7 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUniformRef } from '@gausslens/kernels';
+import { randomUniformRef, getDevice, type ProfileRow } from '@gausslens/kernels';
 import { unetParamCount } from '../nn/unet.ts';
 import { networkConfigFor, resolveTrainConfig, train, type TrainConfig } from './train.ts';
 import type { NetworkConfig } from './network.ts';
@@ -16,6 +16,7 @@ export interface TrainTiming {
   imageChannels: number; // colour channels of the images (1: MNIST)
   warmupSteps: number; // untimed steps first (a separate run: compiles every pipeline)
   steps: number; // timed steps (one run, progress reported once at its end, as training pipelines them)
+  profile?: boolean; // then one more step with every dispatch timed by kernel (Gpu.startProfile)
 }
 
 export interface TrainTimingResult {
@@ -25,6 +26,7 @@ export interface TrainTimingResult {
   steps: number; // timed steps
   msPerStep: number; // wall clock of one step (GPU work and the loss read-back included)
   imagesPerSec: number;
+  profile: ProfileRow[] | null; // GPU time by kernel of one extra step, when asked (largest first)
 }
 
 /** Times `steps` optimizer steps of `train` after `warmupSteps` (synthetic images in [-1, 1], fixed seed). */
@@ -46,8 +48,15 @@ export async function timeTrainSteps(t: TrainTiming): Promise<TrainTimingResult>
         imagesPerSec = p.imagesPerSec;
       },
     });
+    let profile: ProfileRow[] | null = null;
+    if (t.profile) {
+      const gpu = await getDevice();
+      gpu.startProfile();
+      await train({ ...base, steps: 1, progressEvery: 1 }, { dataset });
+      profile = await gpu.stopProfile();
+    }
     const network = networkConfigFor(base, t.imageChannels, t.resolution);
-    return { network, parameters: unetParamCount(network.unet), batch: n, steps: t.steps, msPerStep: (1000 * n) / imagesPerSec, imagesPerSec };
+    return { network, parameters: unetParamCount(network.unet), batch: n, steps: t.steps, msPerStep: (1000 * n) / imagesPerSec, imagesPerSec, profile };
   } finally {
     await rm(runDir, { recursive: true, force: true });
   }
