@@ -8,6 +8,8 @@
 // sum_planes: out[j] = Σ_{o < outer} Σ_{p < inner} x[(o·m + j)·inner + p]: one workgroup of 64 lanes a j
 //            (lanes stride p, then a tree in workgroup memory; fixed order, so deterministic)
 // crop_pad:  out[p, i, j] = x[p, i + off_y, j + off_x] (0 outside x), p < n planes of in_h×in_w → out_h×out_w (crop / zero-pad)
+// mul4, add4, copy4: mul, add, copy with a thread a vec4 of 4 consecutive elements along inner (x4, out4 alias x, out;
+//            n and inner count vec4s), used when inner % 4 = 0, so no vec4 straddles a channel or broadcast index.
 struct Params { n: u32, inner: u32, m: u32, alpha: f32, beta: f32, count: u32, src_c: u32, dst_c: u32, src_off: u32, dst_off: u32, outer: u32,
   in_h: u32, in_w: u32, out_h: u32, out_w: u32, off_y: i32, off_x: i32 }
 
@@ -15,6 +17,8 @@ struct Params { n: u32, inner: u32, m: u32, alpha: f32, beta: f32, count: u32, s
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> v: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(4) var<storage, read> x4: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> out4: array<vec4<f32>>;
 
 fn index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
   return (wid.y * nwg.x + wid.x) * 256u + lid;
@@ -42,6 +46,30 @@ fn copy(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let c = (i / params.inner) % params.count;
   let b = i / (params.inner * params.count);
   out[(b * params.dst_c + params.dst_off + c) * params.inner + p] = x[(b * params.src_c + params.src_off + c) * params.inner + p];
+}
+
+@compute @workgroup_size(256)
+fn mul4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = index(wid, nwg, lid);
+  if (i >= params.n) { return; }
+  out4[i] = params.alpha * x4[i] * v[(i / params.inner) % params.m];
+}
+
+@compute @workgroup_size(256)
+fn add4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = index(wid, nwg, lid);
+  if (i >= params.n) { return; }
+  out4[i] = params.alpha * x4[i] + params.beta * v[(i / params.inner) % params.m];
+}
+
+@compute @workgroup_size(256)
+fn copy4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = index(wid, nwg, lid);
+  if (i >= params.n) { return; }
+  let p = i % params.inner;
+  let c = (i / params.inner) % params.count;
+  let b = i / (params.inner * params.count);
+  out4[(b * params.dst_c + params.dst_off + c) * params.inner + p] = x4[(b * params.src_c + params.src_off + c) * params.inner + p];
 }
 
 @compute @workgroup_size(256)

@@ -2,13 +2,17 @@
 // Reference: channels.ref.ts. The autograd's bias, per-sample scale, concat and bias-gradient ops.
 import type { Gpu } from './device.ts';
 import type { GpuBuffer } from './buffers.ts';
-import { defineKernel } from './kernel.ts';
+import { defineKernel, type BindingValue } from './kernel.ts';
 
 const PARAMS = ['n', 'inner', 'm', 'alpha', 'beta', 'count', 'src_c', 'dst_c', 'src_off', 'dst_off', 'outer', 'in_h', 'in_w', 'out_h', 'out_w', 'off_y', 'off_x'] as const;
 const WG = 256;
 const mulKernel = defineKernel({ name: 'channels_mul', file: 'channels', entry: 'mul', bindings: { x: 'read', v: 'read', out: 'read_write' }, params: PARAMS, workgroupSize: [WG, 1, 1] });
 const addKernel = defineKernel({ name: 'channels_add', file: 'channels', entry: 'add', bindings: { x: 'read', v: 'read', out: 'read_write' }, params: PARAMS, workgroupSize: [WG, 1, 1] });
 const copyKernel = defineKernel({ name: 'channels_copy', file: 'channels', entry: 'copy', bindings: { x: 'read', out: 'read_write' }, params: PARAMS, workgroupSize: [WG, 1, 1] });
+// vec4 variants (a thread 4 consecutive elements: lavapipe scalarises every storage load, so a vec4 load moves 4× the data).
+const mul4Kernel = defineKernel({ name: 'channels_mul4', file: 'channels', entry: 'mul4', bindings: { x4: 'read', v: 'read', out4: 'read_write' }, params: PARAMS, workgroupSize: [WG, 1, 1] });
+const add4Kernel = defineKernel({ name: 'channels_add4', file: 'channels', entry: 'add4', bindings: { x4: 'read', v: 'read', out4: 'read_write' }, params: PARAMS, workgroupSize: [WG, 1, 1] });
+const copy4Kernel = defineKernel({ name: 'channels_copy4', file: 'channels', entry: 'copy4', bindings: { x4: 'read', out4: 'read_write' }, params: PARAMS, workgroupSize: [WG, 1, 1] });
 const expandKernel = defineKernel({ name: 'channels_expand', file: 'channels', entry: 'expand', bindings: { v: 'read', out: 'read_write' }, params: PARAMS, workgroupSize: [WG, 1, 1] });
 const fillKernel = defineKernel({ name: 'channels_fill', file: 'channels', entry: 'fill', bindings: { out: 'read_write' }, params: PARAMS, workgroupSize: [WG, 1, 1] });
 const windowKernel = defineKernel({ name: 'channels_crop_pad', file: 'channels', entry: 'crop_pad', bindings: { x: 'read', out: 'read_write' }, params: PARAMS, workgroupSize: [WG, 1, 1] });
@@ -20,6 +24,27 @@ const ZERO: P = { n: 0, inner: 1, m: 1, alpha: 1, beta: 0, count: 1, src_c: 1, d
 
 function need(b: GpuBuffer, n: number, what: string): void {
   if (b.length < n) throw new RangeError(`${what}: buffer '${b.label}' holds ${b.length} elements, fewer than ${n}`);
+}
+
+/** The first `length` elements of a buffer (a whole number of vec4s for the vec4 kernels: their binding sizes must be multiples of 16 bytes). */
+const head = (buffer: GpuBuffer, length: number): BindingValue => ({ buffer, offset: 0, length });
+
+/** A kernel family of broadcastMul, broadcastAdd and copyChannels: 'vec4' (a thread 4 consecutive elements) or 'scalar'. */
+export type ChannelsPath = 'vec4' | 'scalar';
+
+export interface ChannelsOptions {
+  path?: ChannelsPath; // force a kernel family (tests, benchmarks; default: vec4 when the shape allows it)
+}
+
+/**
+ * The kernel family a call with `inner` elements a broadcast index / channel plane and n elements takes: vec4 when
+ * inner % 4 = 0 and n % 4 = 0, n > 0 (a vec4 never straddles two v entries or channels; bindings start at element 0, so
+ * every vec4 is aligned), else scalar. Forcing 'vec4' on a shape that does not allow it throws.
+ */
+export function channelsPath(inner: number, n: number, opts: ChannelsOptions = {}, what = 'channels'): ChannelsPath {
+  const fits = inner % 4 === 0 && n % 4 === 0 && n > 0;
+  if (opts.path === 'vec4' && !fits) throw new RangeError(`${what}: the vec4 path needs inner (${inner}) and n (${n}) to be positive multiples of 4; use path 'scalar' or leave it unset`);
+  return opts.path ?? (fits ? 'vec4' : 'scalar');
 }
 
 /** Where a broadcast vector v of length m sits: element i of x uses v[(i / inner) % m]. */
@@ -39,15 +64,19 @@ function broadcast(x: GpuBuffer, v: GpuBuffer, out: GpuBuffer, b: Broadcast, wha
 }
 
 /** out[i] = alpha·x[i]·v[(i / inner) % m]: per-sample (inner = c·h·w, m = N), per-(n,c) or per-channel scales. */
-export function broadcastMul(gpu: Gpu, x: GpuBuffer, v: GpuBuffer, out: GpuBuffer, b: Broadcast, alpha = 1): void {
+export function broadcastMul(gpu: Gpu, x: GpuBuffer, v: GpuBuffer, out: GpuBuffer, b: Broadcast, alpha = 1, opts: ChannelsOptions = {}): void {
   const n = broadcast(x, v, out, b, 'broadcastMul');
-  mulKernel.run(gpu, { bind: { x, v, out }, params: { ...ZERO, n, inner: b.inner, m: b.m, alpha }, workgroups: Math.ceil(n / WG) });
+  if (channelsPath(b.inner, n, opts, 'broadcastMul') === 'vec4') {
+    mul4Kernel.run(gpu, { bind: { x4: head(x, n), v, out4: head(out, n) }, params: { ...ZERO, n: n / 4, inner: b.inner / 4, m: b.m, alpha }, workgroups: Math.ceil(n / 4 / WG) });
+  } else mulKernel.run(gpu, { bind: { x, v, out }, params: { ...ZERO, n, inner: b.inner, m: b.m, alpha }, workgroups: Math.ceil(n / WG) });
 }
 
 /** out[i] = alpha·x[i] + beta·v[(i / inner) % m]: a bias broadcast over inner elements. */
-export function broadcastAdd(gpu: Gpu, alpha: number, x: GpuBuffer, beta: number, v: GpuBuffer, out: GpuBuffer, b: Broadcast): void {
+export function broadcastAdd(gpu: Gpu, alpha: number, x: GpuBuffer, beta: number, v: GpuBuffer, out: GpuBuffer, b: Broadcast, opts: ChannelsOptions = {}): void {
   const n = broadcast(x, v, out, b, 'broadcastAdd');
-  addKernel.run(gpu, { bind: { x, v, out }, params: { ...ZERO, n, inner: b.inner, m: b.m, alpha, beta }, workgroups: Math.ceil(n / WG) });
+  if (channelsPath(b.inner, n, opts, 'broadcastAdd') === 'vec4') {
+    add4Kernel.run(gpu, { bind: { x4: head(x, n), v, out4: head(out, n) }, params: { ...ZERO, n: n / 4, inner: b.inner / 4, m: b.m, alpha, beta }, workgroups: Math.ceil(n / 4 / WG) });
+  } else addKernel.run(gpu, { bind: { x, v, out }, params: { ...ZERO, n, inner: b.inner, m: b.m, alpha, beta }, workgroups: Math.ceil(n / WG) });
 }
 
 export interface ChannelCopy {
@@ -61,14 +90,18 @@ export interface ChannelCopy {
 }
 
 /** out[b, dstOffset + c, :] = x[b, srcOffset + c, :] for c < count: channel concat and split. */
-export function copyChannels(gpu: Gpu, x: GpuBuffer, out: GpuBuffer, c: ChannelCopy): void {
+export function copyChannels(gpu: Gpu, x: GpuBuffer, out: GpuBuffer, c: ChannelCopy, opts: ChannelsOptions = {}): void {
   const so = c.srcOffset ?? 0;
   const dof = c.dstOffset ?? 0;
   if (so + c.count > c.srcChannels || dof + c.count > c.dstChannels) throw new RangeError(`copyChannels: channels [${so}, ${so + c.count}) of ${c.srcChannels} → [${dof}, ${dof + c.count}) of ${c.dstChannels} are out of range`);
   need(x, c.batch * c.srcChannels * c.inner, 'copyChannels');
   need(out, c.batch * c.dstChannels * c.inner, 'copyChannels');
   const n = c.batch * c.count * c.inner;
-  copyKernel.run(gpu, { bind: { x, out }, params: { ...ZERO, n, inner: c.inner, count: c.count, src_c: c.srcChannels, dst_c: c.dstChannels, src_off: so, dst_off: dof }, workgroups: Math.ceil(n / WG) });
+  // inner % 4 = 0 makes every plane offset (b·C + off + c)·inner, and both bound lengths, multiples of 4.
+  if (channelsPath(c.inner, n, opts, 'copyChannels') === 'vec4') {
+    const [x4, out4] = [head(x, c.batch * c.srcChannels * c.inner), head(out, c.batch * c.dstChannels * c.inner)];
+    copy4Kernel.run(gpu, { bind: { x4, out4 }, params: { ...ZERO, n: n / 4, inner: c.inner / 4, count: c.count, src_c: c.srcChannels, dst_c: c.dstChannels, src_off: so, dst_off: dof }, workgroups: Math.ceil(n / 4 / WG) });
+  } else copyKernel.run(gpu, { bind: { x, out }, params: { ...ZERO, n, inner: c.inner, count: c.count, src_c: c.srcChannels, dst_c: c.dstChannels, src_off: so, dst_off: dof }, workgroups: Math.ceil(n / WG) });
 }
 
 /** out[j] = Σ_{o < outer} x[o·m + j]: the column sums of an outer×m matrix, summed in order. */
