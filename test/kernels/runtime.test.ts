@@ -1,6 +1,6 @@
 // The kernel runtime: declarations checked against the WGSL, binding limits, grid folding, errors.
 import { describe, it, beforeAll, expect } from 'vitest';
-import { getDevice, type Gpu, defineKernel, expandIncludes, foldWorkgroups, KernelDeclarationError, axpby, axpbyRef, map, GpuError, sizeClass } from '@gausslens/kernels';
+import { getDevice, type Gpu, defineKernel, expandIncludes, elementwiseOptions, foldWorkgroups, KernelDeclarationError, axpby, axpbyRef, map, GpuError, sizeClass } from '@gausslens/kernels';
 import { ELEMENTWISE_REL } from '../support/tolerances.ts';
 import { expectClose, randomArray, POISON } from '../support/check.ts';
 
@@ -65,7 +65,17 @@ describe('buffers and bindings', () => {
     const n = limit / 4 + 1024;
     const big = gpu.alloc(n, 'too-big');
     const out = gpu.alloc(16);
-    expect(() => axpby(gpu, 1, big, 1, big, out, 16)).toThrow(/binding 'x' is .* MiB, over this device's maxStorageBufferBindingSize .*: bind it in panels/);
+    // The scalar entry point binds whole buffers (the vec4 one would bind only the 16 elements it reads).
+    elementwiseOptions.vec4 = false;
+    try {
+      expect(() => axpby(gpu, 1, big, 1, big, out, 16)).toThrow(/binding 'x' is .* MiB, over this device's maxStorageBufferBindingSize .*: bind it in panels/);
+    } finally {
+      elementwiseOptions.vec4 = true;
+    }
+    // The vec4 entry point over all of it: the same error for its vec4 binding.
+    const out2 = gpu.alloc(n, 'too-big-out');
+    expect(() => axpby(gpu, 1, big, 1, big, out2, n)).toThrow(/binding 'x4' is .* MiB, over this device's maxStorageBufferBindingSize .*: bind it in panels/);
+    out2.release();
     big.release();
     out.release();
     gpu.pool.trim();
@@ -151,7 +161,7 @@ describe('aliasing', () => {
   it('binding a written buffer twice in one dispatch is a clear error, not a GPU validation failure', async () => {
     const gpu = await getDevice();
     const x = gpu.upload(randomArray(100));
-    expect(() => axpby(gpu, 1, x, 1, x, x)).toThrow(/bindings 'x' and 'out' use the same buffer .* in-place use is not allowed/);
+    expect(() => axpby(gpu, 1, x, 1, x, x)).toThrow(/bindings 'x4?' and 'out4?' use the same buffer .* in-place use is not allowed/);
     // Disjoint panels of one buffer are still one subresource to WebGPU: also refused.
     const k = defineKernel({ ...good, name: 'alias_probe', bindings: { ...good.bindings }, params: [...good.params] }, WGSL);
     const big = gpu.alloc(128);
