@@ -1,5 +1,5 @@
 import { describe, it, beforeAll, expect } from 'vitest';
-import { getDevice, type Gpu, type ChannelsPath, channelsPath, broadcastMul, broadcastAdd, copyChannels, sumOuter, broadcastMulRef, broadcastAddRef, copyChannelsRef, sumOuterRef, expand, expandRef, fillValue, window2d, window2dRef, sumPlanes, sumPlanesRef } from '@gausslens/kernels';
+import { getDevice, type Gpu, type ChannelsPath, channelsPath, broadcastMul, broadcastAdd, copyChannels, sumOuter, broadcastMulRef, broadcastAddRef, copyChannelsRef, sumOuterRef, expand, expandRef, fillValue, window2d, window2dRef, sumPlanes, sumPlanesRef, conv2dSubgroupSize } from '@gausslens/kernels';
 import { ELEMENTWISE_REL, REDUCE_REL } from '../support/tolerances.ts';
 import { expectClose, randomArray, POISON } from '../support/check.ts';
 
@@ -124,13 +124,17 @@ describe('channels', () => {
     });
   }
 
-  for (const [outer, m, inner] of [[1, 1, 1], [3, 5, 7], [16, 8, 1024], [1, 300, 65]] as const) {
+  // inner % 4 = 0 also takes (and is tested on) the subgroup vec4 kernel where subgroups have a fixed size.
+  for (const [outer, m, inner] of [[1, 1, 1], [3, 5, 7], [2, 3, 4], [5, 7, 36], [3, 70, 100], [16, 8, 1024], [1, 300, 65]] as const) {
     it(`sumPlanes ${outer}×${m}×${inner}`, async () => {
       const x = randomArray(outer * m * inner);
       const [bx, out] = [gpu.upload(x), gpu.alloc(m)];
-      gpu.fill(out, POISON);
-      sumPlanes(gpu, bx, out, outer, m, inner);
-      expectClose(await gpu.read(out), sumPlanesRef(x, outer, m, inner), REDUCE_REL, 'sumPlanes');
+      const paths: ChannelsPath[] = inner % 4 === 0 && conv2dSubgroupSize(gpu) ? ['vec4', 'scalar'] : ['scalar'];
+      for (const path of paths) {
+        gpu.fill(out, POISON);
+        sumPlanes(gpu, bx, out, outer, m, inner, { path });
+        expectClose(await gpu.read(out), sumPlanesRef(x, outer, m, inner), REDUCE_REL, `sumPlanes (${path})`);
+      }
       bx.release();
       out.release();
     });

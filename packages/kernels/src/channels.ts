@@ -3,6 +3,7 @@
 import type { Gpu } from './device.ts';
 import type { GpuBuffer } from './buffers.ts';
 import { defineKernel, type BindingValue } from './kernel.ts';
+import { conv2dSubgroupSize } from './conv2d.ts';
 
 const PARAMS = ['n', 'inner', 'm', 'alpha', 'beta', 'count', 'src_c', 'dst_c', 'src_off', 'dst_off', 'outer', 'in_h', 'in_w', 'out_h', 'out_w', 'off_y', 'off_x'] as const;
 const WG = 256;
@@ -18,6 +19,12 @@ const fillKernel = defineKernel({ name: 'channels_fill', file: 'channels', entry
 const windowKernel = defineKernel({ name: 'channels_crop_pad', file: 'channels', entry: 'crop_pad', bindings: { x: 'read', out: 'read_write' }, params: PARAMS, workgroupSize: [WG, 1, 1] });
 const sumPlanesKernel = defineKernel({ name: 'channels_sum_planes', file: 'channels', entry: 'sum_planes', bindings: { x: 'read', out: 'read_write' }, params: PARAMS, workgroupSize: [64, 1, 1] });
 const sumOuterKernel = defineKernel({ name: 'channels_sum_outer', file: 'channels', entry: 'sum_outer', bindings: { x: 'read', out: 'read_write' }, params: PARAMS, workgroupSize: [WG, 1, 1] });
+
+// shaders/channels_sg.wgsl needs `enable subgroups`: defined on first use, only on devices that have them.
+let sumPlanesSg: ReturnType<typeof defineSumPlanesSg> | null = null;
+function defineSumPlanesSg() {
+  return defineKernel({ name: 'channels_sum_planes4_sg', file: 'channels_sg', entry: 'sum_planes4', bindings: { x4: 'read', out: 'read_write' }, params: ['m', 'inner', 'outer'], overrides: { SG: 16 }, workgroupSize: (v: { SG: number }): [number, number, number] => [v.SG, 1, 1] });
+}
 
 type P = Record<(typeof PARAMS)[number], number>;
 const ZERO: P = { n: 0, inner: 1, m: 1, alpha: 1, beta: 0, count: 1, src_c: 1, dst_c: 1, src_off: 0, dst_off: 0, outer: 1, in_h: 1, in_w: 1, out_h: 1, out_w: 1, off_y: 0, off_x: 0 };
@@ -145,8 +152,17 @@ export function window2d(gpu: Gpu, x: GpuBuffer, out: GpuBuffer, w: Window): voi
 }
 
 /** out[j] = Σ_{o < outer} Σ_{p < inner} x[(o·m + j)·inner + p]: per-channel sums of NCHW (outer = N, inner = H·W), or per-(n, c) sums (outer = 1). */
-export function sumPlanes(gpu: Gpu, x: GpuBuffer, out: GpuBuffer, outer: number, m: number, inner: number): void {
+export function sumPlanes(gpu: Gpu, x: GpuBuffer, out: GpuBuffer, outer: number, m: number, inner: number, opts: ChannelsOptions = {}): void {
   need(x, outer * m * inner, 'sumPlanes');
   need(out, m, 'sumPlanes');
+  // Software adapters with fixed-size subgroups and inner % 4 = 0: a subgroup a j, vec4 loads, one subgroupAdd.
+  const SG = conv2dSubgroupSize(gpu);
+  const vec4 = opts.path === 'vec4' || (opts.path === undefined && gpu.adapter.isSoftware && SG > 0 && inner % 4 === 0);
+  if (vec4) {
+    if (!SG || inner % 4 !== 0) throw new RangeError(`sumPlanes: the vec4 path needs inner % 4 = 0 (inner = ${inner}) and fixed-size subgroups`);
+    sumPlanesSg ??= defineSumPlanesSg();
+    sumPlanesSg.run(gpu, { bind: { x4: head(x, outer * m * inner), out }, params: { m, inner, outer }, overrides: { SG }, workgroups: m });
+    return;
+  }
   sumPlanesKernel.run(gpu, { bind: { x, out }, params: { ...ZERO, m, outer, inner }, workgroups: m });
 }
