@@ -204,6 +204,16 @@ describe('waiting for the GPU', () => {
     }
     const got = await Promise.all([...reads, gpu.workDone().then(() => new Float32Array(0))]);
     expect(globalThis.setImmediate).toBe(nodeSetImmediate);
+    // JS immediates during a wait stay immediates: they run, and clearImmediate cancels them.
+    let cleared = false;
+    let ran = false;
+    axpby(gpu, 2, x, 0, x, y);
+    const pending = gpu.read(y);
+    clearImmediate(setImmediate(() => (cleared = true)));
+    setImmediate(() => (ran = true));
+    await pending;
+    await new Promise((r) => setTimeout(r, 5));
+    expect([cleared, ran]).toEqual([false, true]);
     expect(got[0][7]).toBeCloseTo(data[7], 5);
     expectClose(got.at(-2) as Float32Array, Array.from(data, (v) => 6 * v), ELEMENTWISE_REL);
   });

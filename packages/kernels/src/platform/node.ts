@@ -45,8 +45,8 @@ export function platformGpu(): GPU | undefined {
  * Waits for a Dawn promise without spinning a core. Dawn's Node binding polls for completed GPU work by
  * re-arming the global `setImmediate` while any promise is pending, a busy loop that took ~1 of this
  * machine's 2 cores from lavapipe's worker threads (which do the GPU work). While one of these waits is
- * pending, `setImmediate` polls immediately for the first SPIN_MS (short read-backs keep their latency)
- * and then at 1 ms intervals. Measured here: training (16×16, 16 channels, batch 64) 19 → 35 img/s, the
+ * pending, Dawn's poll (a native callback; JS callers are left alone) runs immediately for the first SPIN_MS
+ * (short read-backs keep their latency) and then at 1 ms intervals. Measured here: training (16×16, 16 channels, batch 64) 19 → 35 img/s, the
  * same losses; a 768×768×1024 GEMM 55 → 48 ms with its run-to-run spread 45–78 → 39–50 ms.
  */
 export async function gpuWait<T>(promise: Promise<T>): Promise<T> {
@@ -61,13 +61,30 @@ export async function gpuWait<T>(promise: Promise<T>): Promise<T> {
 
 const SPIN_MS = 0.5;
 const nodeSetImmediate = globalThis.setImmediate;
+const nodeClearImmediate = globalThis.clearImmediate;
 let waiters = 0;
 let waitStart = 0;
+/** Timeouts standing in for immediates: clearImmediate must route them to clearTimeout (see below). */
+const deferred = new WeakSet<object>();
+
+/** Dawn's poll is a native function (Napi::Function) called with no arguments; JS callers keep real immediates. */
+function isDawnPoll(fn: unknown, args: unknown[]): boolean {
+  return typeof fn === 'function' && args.length === 0 && Function.prototype.toString.call(fn).includes('[native code]');
+}
 
 function politeSetImmediate(fn: (...args: unknown[]) => void, ...args: unknown[]): unknown {
-  if (performance.now() - waitStart < SPIN_MS) return nodeSetImmediate(fn, ...args);
-  return setTimeout(fn, 1, ...args);
+  if (!isDawnPoll(fn, args) || performance.now() - waitStart < SPIN_MS) return nodeSetImmediate(fn, ...args);
+  const t = setTimeout(fn, 1);
+  deferred.add(t);
+  return t;
 }
+
+// Installed once, for good: a stand-in Timeout passed to clearImmediate (even after a wait ended) is cleared as a
+// timeout; Node's own clearImmediate would miscount its immediate queue on it.
+globalThis.clearImmediate = ((h?: unknown) => {
+  if (h && typeof h === 'object' && deferred.has(h)) clearTimeout(h as ReturnType<typeof setTimeout>);
+  else nodeClearImmediate(h as ReturnType<typeof setImmediate>);
+}) as typeof clearImmediate;
 
 const shaderDir = new URL('../../../../shaders/', import.meta.url);
 const sourceCache = new Map<string, string>();
