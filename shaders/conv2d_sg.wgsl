@@ -405,3 +405,29 @@ fn backward_weight(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
     }
   }
 }
+
+// ---- bias_grad ----------------------------------------------------------------------------------
+
+// dbias[m] = Σ_b Σ_p dy[(b·n + m)·ho·wo + p] (+ out[m] if acc) over the rows/ho images of the panel, ho·wo % 4 = 0:
+// a subgroup a channel m, vec4 loads in a fixed order, one subgroupAdd (the tiled file's bias_grad: 256 threads and a
+// barrier tree). Grid: n workgroups folded 2-D.
+@compute @workgroup_size(SG)
+fn bias_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(subgroup_invocation_id) lane: u32) {
+  let m = wid.y * nwg.x + wid.x;
+  if (m >= params.n) { return; }   // uniform: the whole subgroup leaves
+  let hw4 = params.ho * params.wo / 4u;
+  var s = vec4f(0.0);
+  for (var bi = 0u; bi < params.rows / params.ho; bi++) {
+    let base = (bi * params.n + m) * hw4;
+    for (var p0 = 0u; p0 < hw4; p0 += SG) {   // a uniform bound: subgroupAdd below needs uniform control flow
+      let p = p0 + lane;
+      s += select(vec4f(0.0), dy4[base + min(p, hw4 - 1u)], p < hw4);
+    }
+  }
+  let t = subgroupAdd((s.x + s.y) + (s.z + s.w));
+  if (lane == 0u) {
+    var v = t;
+    if (params.acc != 0u) { v += out[m]; }
+    out[m] = v;
+  }
+}

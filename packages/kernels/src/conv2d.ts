@@ -112,6 +112,7 @@ function defineSubgroupKernels() {
     forward: defineKernel({ name: 'conv2d', file: 'conv2d_sg', entry: 'forward', bindings: SG_FWD_BIND, params: SG_PARAMS, overrides: o, workgroupSize: ws }),
     backwardData: defineKernel({ name: 'conv2d_backward_data', file: 'conv2d_sg', entry: 'forward', bindings: SG_FWD_BIND, params: SG_PARAMS, overrides: o, workgroupSize: ws }),
     backwardWeight: defineKernel({ name: 'conv2d_backward_weight', file: 'conv2d_sg', entry: 'backward_weight', bindings: { ...BWDW_BIND, xin4: 'read', dy4: 'read' }, params: SG_PARAMS, overrides: o, workgroupSize: ws }),
+    biasGrad: defineKernel({ name: 'conv2d_bias_grad_sg', file: 'conv2d_sg', entry: 'bias_grad', bindings: { dy4: 'read', out: 'read_write' }, params: SG_PARAMS, overrides: o, workgroupSize: ws }),
   };
 }
 let sgKernels: ReturnType<typeof defineSubgroupKernels> | null = null;
@@ -378,7 +379,11 @@ export function conv2dBackwardWeight(gpu: Gpu, args: Conv2dBackwardWeightArgs, o
     }
     reduceKernel.run(gpu, { bind: { src: partial, out: args.dw }, params: params(PARAMS, { len, chunks, acc: accumulate ? 1 : 0 }), workgroups: Math.ceil(len / 256) });
     partial.release();
-    if (args.dbias) {
+    if (args.dbias && path === 'subgroup' && (ho * wo) % 4 === 0 && sgKernels) {
+      // A subgroup a channel, vec4 loads, one subgroupAdd (3× the barrier-tree kernel on lavapipe).
+      const SG = conv2dSubgroupSize(gpu);
+      sgKernels.biasGrad.run(gpu, { bind: { dy4: dys, out: args.dbias }, params: params(SG_PARAMS, { n: cout, ho, wo, rows: nb * ho, acc: accumulate ? 1 : 0 }), overrides: { SG }, workgroups: cout });
+    } else if (args.dbias) {
       biasGradKernel.run(gpu, { bind: { src: dys, out: args.dbias }, params: params(PARAMS, { n: cout, ho, wo, bsz: nb, acc: accumulate ? 1 : 0 }), workgroups: cout });
     }
   });
