@@ -1,5 +1,5 @@
 import { describe, it, beforeAll, expect } from 'vitest';
-import { getDevice, type Gpu, type ChannelsPath, channelsPath, broadcastMul, broadcastAdd, copyChannels, sumOuter, broadcastMulRef, broadcastAddRef, copyChannelsRef, sumOuterRef, expand, expandRef, fillValue, window2d, window2dRef, sumPlanes, sumPlanesRef, conv2dSubgroupSize } from '@gausslens/kernels';
+import { getDevice, type Gpu, type ChannelsPath, channelsPath, broadcastMul, broadcastAdd, copyChannels, sumOuter, broadcastMulRef, broadcastAddRef, copyChannelsRef, sumOuterRef, expand, expandRef, fillValue, window2d, window2dRef, sumPlanes, sumPlanesRef } from '@gausslens/kernels';
 import { ELEMENTWISE_REL, REDUCE_REL } from '../support/tolerances.ts';
 import { expectClose, randomArray, POISON } from '../support/check.ts';
 
@@ -129,7 +129,7 @@ describe('channels', () => {
     it(`sumPlanes ${outer}×${m}×${inner}`, async () => {
       const x = randomArray(outer * m * inner);
       const [bx, out] = [gpu.upload(x), gpu.alloc(m)];
-      const paths: ChannelsPath[] = inner % 4 === 0 && conv2dSubgroupSize(gpu) ? ['vec4', 'scalar'] : ['scalar'];
+      const paths: ChannelsPath[] = inner % 4 === 0 && gpu.fixedSubgroupSize ? ['vec4', 'scalar'] : ['scalar'];
       for (const path of paths) {
         gpu.fill(out, POISON);
         sumPlanes(gpu, bx, out, outer, m, inner, { path });

@@ -1,5 +1,5 @@
 import { describe, it, beforeAll } from 'vitest';
-import { getDevice, type Gpu, type GpuBuffer, groupNorm, groupNormBackward, groupNormRef, groupNormBackwardRef, conv2dSubgroupSize, type GroupNormShape, type GroupNormOptions } from '@gausslens/kernels';
+import { getDevice, type Gpu, type GpuBuffer, groupNorm, groupNormBackward, groupNormRef, groupNormBackwardRef, type GroupNormShape, type GroupNormOptions } from '@gausslens/kernels';
 import { NORM_REL, NORM_GRAD_REL, NORM_SHIFTED_REL, GRADCHECK_REL } from '../support/tolerances.ts';
 import { expectClose, randomArray, randomNormalArray, POISON } from '../support/check.ts';
 import { cotangent, numericGrad } from '../support/gradcheck.ts';
@@ -64,7 +64,7 @@ const SHAPES: GroupNormShape[] = [
 ];
 
 /** The kernel families a shape can take here: H·W % 4 = 0 has a subgroup path where subgroups are fixed-size. */
-const pathsFor = (s: GroupNormShape): Path[] => ((s.height * s.width) % 4 === 0 && conv2dSubgroupSize(gpu) ? ['workgroup', 'subgroup'] : ['workgroup']);
+const pathsFor = (s: GroupNormShape): Path[] => ((s.height * s.width) % 4 === 0 && gpu.fixedSubgroupSize ? ['workgroup', 'subgroup'] : ['workgroup']);
 
 describe('group norm', () => {
   for (const s of SHAPES)

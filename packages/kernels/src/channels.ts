@@ -3,7 +3,6 @@
 import type { Gpu } from './device.ts';
 import type { GpuBuffer } from './buffers.ts';
 import { defineKernel, type BindingValue } from './kernel.ts';
-import { conv2dSubgroupSize } from './conv2d.ts';
 
 const PARAMS = ['n', 'inner', 'm', 'alpha', 'beta', 'count', 'src_c', 'dst_c', 'src_off', 'dst_off', 'outer', 'in_h', 'in_w', 'out_h', 'out_w', 'off_y', 'off_x'] as const;
 const WG = 256;
@@ -156,7 +155,7 @@ export function sumPlanes(gpu: Gpu, x: GpuBuffer, out: GpuBuffer, outer: number,
   need(x, outer * m * inner, 'sumPlanes');
   need(out, m, 'sumPlanes');
   // Software adapters with fixed-size subgroups and inner % 4 = 0: a subgroup a j, vec4 loads, one subgroupAdd.
-  const SG = conv2dSubgroupSize(gpu);
+  const SG = gpu.fixedSubgroupSize;
   const vec4 = opts.path === 'vec4' || (opts.path === undefined && gpu.adapter.isSoftware && SG > 0 && inner % 4 === 0);
   if (vec4) {
     if (!SG || inner % 4 !== 0) throw new RangeError(`sumPlanes: the vec4 path needs inner % 4 = 0 (inner = ${inner}) and fixed-size subgroups`);

@@ -122,13 +122,9 @@ let sgKernels: ReturnType<typeof defineSubgroupKernels> | null = null;
 const TP = 8; // subgroup forward: output pixels a lane (shaders/conv2d_sg.wgsl)
 const TILE = 64; // tiled path: output tile side
 
-/** The fixed subgroup size (8 or 16) the subgroup path can use on this device, or 0. */
+/** The fixed subgroup size (8 or 16) the subgroup path can use on this device, or 0 (= gpu.fixedSubgroupSize). */
 export function conv2dSubgroupSize(gpu: Gpu): number {
-  if (!gpu.features.has('subgroups')) return 0;
-  const info = (gpu.device as unknown as { adapterInfo?: { subgroupMinSize?: number; subgroupMaxSize?: number } }).adapterInfo;
-  const lo = gpu.adapter.subgroupMinSize ?? info?.subgroupMinSize;
-  const hi = gpu.adapter.subgroupMaxSize ?? info?.subgroupMaxSize;
-  return lo === hi && (lo === 8 || lo === 16) ? lo : 0;
+  return gpu.fixedSubgroupSize;
 }
 
 /** The path a call takes: 'subgroup' on software adapters with a fixed subgroup size of 8 or 16, else 'tiled'. */

@@ -92,6 +92,15 @@ export class Gpu {
     return this.features.has('timestamp-query');
   }
 
+  /** The subgroup size when the adapter fixes it at 8 or 16 (lavapipe: 16 on AVX-512), else 0: what the *_sg.wgsl kernels need. */
+  get fixedSubgroupSize(): number {
+    if (!this.features.has('subgroups')) return 0;
+    const info = (this.device as unknown as { adapterInfo?: { subgroupMinSize?: number; subgroupMaxSize?: number } }).adapterInfo;
+    const lo = this.adapter.subgroupMinSize ?? info?.subgroupMinSize;
+    const hi = this.adapter.subgroupMaxSize ?? info?.subgroupMaxSize;
+    return lo === hi && (lo === 8 || lo === 16) ? lo : 0;
+  }
+
   /** Throws the first GPU error seen since the last check, or if the device is gone. */
   checkErrors(): void {
     if (this.lostReason) throw new GpuError(this.lostReason);

@@ -5,7 +5,6 @@ import type { Gpu } from './device.ts';
 import type { GpuBuffer } from './buffers.ts';
 import { defineKernel, type BindingValue } from './kernel.ts';
 import { bindingElements, itemChunks } from './panels.ts';
-import { conv2dSubgroupSize } from './conv2d.ts';
 
 const params = ['batch', 'channels', 'groups', 'hw', 'eps', 'silu', 'accumulate'] as const;
 const forwardKernel = defineKernel({
@@ -55,7 +54,7 @@ let sgKernels: ReturnType<typeof defineSubgroupKernels> | null = null;
 /** The subgroup size of the subgroup path for this call, or 0 for the workgroup kernels. */
 function subgroupPath(gpu: Gpu, hw: number, opts: GroupNormOptions): number {
   if (hw % 4 !== 0 || opts.path === 'workgroup') return 0;
-  const sg = conv2dSubgroupSize(gpu);
+  const sg = gpu.fixedSubgroupSize;
   if (opts.path === 'subgroup' && !sg) throw new Error('groupNorm: the subgroup path needs the subgroups feature with a fixed subgroup size of 8 or 16');
   return opts.path === 'subgroup' || gpu.adapter.isSoftware ? sg : 0;
 }
