@@ -30,7 +30,7 @@ describe('sweep specs', () => {
     const ch = sweepCells(validateSweepSpec({ ...tiny('o'), vary: { field: 'channels', values: [4, 8] } }));
     expect(ch.map((c) => c.train.channels)).toEqual([4, 8]);
     // The committed specs are valid.
-    for (const f of ['sweeps/mnist16-data-size.json', 'sweeps/mnist16-channels-n64.json']) expect(readSweepSpec(f).name).toBeTruthy();
+    for (const f of ['sweeps/mnist16-data-size.json', 'sweeps/mnist16-channels-n64.json', 'sweeps/mnist16-steps-n64.json']) expect(readSweepSpec(f).name).toBeTruthy();
   });
 
   it('rejects bad specs with one line naming the problem', () => {
