@@ -2,7 +2,8 @@
 // Reference: channels.ref.ts. The autograd's bias, per-sample scale, concat and bias-gradient ops.
 import type { Gpu } from './device.ts';
 import type { GpuBuffer } from './buffers.ts';
-import { defineKernel, type BindingValue } from './kernel.ts';
+import { defineKernel } from './kernel.ts';
+import { prefix } from './panels.ts';
 
 const PARAMS = ['n', 'inner', 'm', 'alpha', 'beta', 'count', 'src_c', 'dst_c', 'src_off', 'dst_off', 'outer', 'in_h', 'in_w', 'out_h', 'out_w', 'off_y', 'off_x'] as const;
 const WG = 256;
@@ -31,9 +32,6 @@ const ZERO: P = { n: 0, inner: 1, m: 1, alpha: 1, beta: 0, count: 1, src_c: 1, d
 function need(b: GpuBuffer, n: number, what: string): void {
   if (b.length < n) throw new RangeError(`${what}: buffer '${b.label}' holds ${b.length} elements, fewer than ${n}`);
 }
-
-/** The first `length` elements of a buffer (a whole number of vec4s for the vec4 kernels: their binding sizes must be multiples of 16 bytes). */
-const head = (buffer: GpuBuffer, length: number): BindingValue => ({ buffer, offset: 0, length });
 
 /** A kernel family of broadcastMul, broadcastAdd and copyChannels: 'vec4' (a thread 4 consecutive elements) or 'scalar'. */
 export type ChannelsPath = 'vec4' | 'scalar';
@@ -73,7 +71,7 @@ function broadcast(x: GpuBuffer, v: GpuBuffer, out: GpuBuffer, b: Broadcast, wha
 export function broadcastMul(gpu: Gpu, x: GpuBuffer, v: GpuBuffer, out: GpuBuffer, b: Broadcast, alpha = 1, opts: ChannelsOptions = {}): void {
   const n = broadcast(x, v, out, b, 'broadcastMul');
   if (channelsPath(b.inner, n, opts, 'broadcastMul') === 'vec4') {
-    mul4Kernel.run(gpu, { bind: { x4: head(x, n), v, out4: head(out, n) }, params: { ...ZERO, n: n / 4, inner: b.inner / 4, m: b.m, alpha }, workgroups: Math.ceil(n / 4 / WG) });
+    mul4Kernel.run(gpu, { bind: { x4: prefix(x, n), v, out4: prefix(out, n) }, params: { ...ZERO, n: n / 4, inner: b.inner / 4, m: b.m, alpha }, workgroups: Math.ceil(n / 4 / WG) });
   } else mulKernel.run(gpu, { bind: { x, v, out }, params: { ...ZERO, n, inner: b.inner, m: b.m, alpha }, workgroups: Math.ceil(n / WG) });
 }
 
@@ -81,7 +79,7 @@ export function broadcastMul(gpu: Gpu, x: GpuBuffer, v: GpuBuffer, out: GpuBuffe
 export function broadcastAdd(gpu: Gpu, alpha: number, x: GpuBuffer, beta: number, v: GpuBuffer, out: GpuBuffer, b: Broadcast, opts: ChannelsOptions = {}): void {
   const n = broadcast(x, v, out, b, 'broadcastAdd');
   if (channelsPath(b.inner, n, opts, 'broadcastAdd') === 'vec4') {
-    add4Kernel.run(gpu, { bind: { x4: head(x, n), v, out4: head(out, n) }, params: { ...ZERO, n: n / 4, inner: b.inner / 4, m: b.m, alpha, beta }, workgroups: Math.ceil(n / 4 / WG) });
+    add4Kernel.run(gpu, { bind: { x4: prefix(x, n), v, out4: prefix(out, n) }, params: { ...ZERO, n: n / 4, inner: b.inner / 4, m: b.m, alpha, beta }, workgroups: Math.ceil(n / 4 / WG) });
   } else addKernel.run(gpu, { bind: { x, v, out }, params: { ...ZERO, n, inner: b.inner, m: b.m, alpha, beta }, workgroups: Math.ceil(n / WG) });
 }
 
@@ -105,7 +103,7 @@ export function copyChannels(gpu: Gpu, x: GpuBuffer, out: GpuBuffer, c: ChannelC
   const n = c.batch * c.count * c.inner;
   // inner % 4 = 0 makes every plane offset (b·C + off + c)·inner, and both bound lengths, multiples of 4.
   if (channelsPath(c.inner, n, opts, 'copyChannels') === 'vec4') {
-    const [x4, out4] = [head(x, c.batch * c.srcChannels * c.inner), head(out, c.batch * c.dstChannels * c.inner)];
+    const [x4, out4] = [prefix(x, c.batch * c.srcChannels * c.inner), prefix(out, c.batch * c.dstChannels * c.inner)];
     copy4Kernel.run(gpu, { bind: { x4, out4 }, params: { ...ZERO, n: n / 4, inner: c.inner / 4, count: c.count, src_c: c.srcChannels, dst_c: c.dstChannels, src_off: so, dst_off: dof }, workgroups: Math.ceil(n / 4 / WG) });
   } else copyKernel.run(gpu, { bind: { x, out }, params: { ...ZERO, n, inner: c.inner, count: c.count, src_c: c.srcChannels, dst_c: c.dstChannels, src_off: so, dst_off: dof }, workgroups: Math.ceil(n / WG) });
 }
@@ -160,7 +158,7 @@ export function sumPlanes(gpu: Gpu, x: GpuBuffer, out: GpuBuffer, outer: number,
   if (vec4) {
     if (!SG || inner % 4 !== 0) throw new RangeError(`sumPlanes: the vec4 path needs inner % 4 = 0 (inner = ${inner}) and fixed-size subgroups`);
     sumPlanesSg ??= defineSumPlanesSg();
-    sumPlanesSg.run(gpu, { bind: { x4: head(x, outer * m * inner), out }, params: { m, inner, outer }, overrides: { SG }, workgroups: m });
+    sumPlanesSg.run(gpu, { bind: { x4: prefix(x, outer * m * inner), out }, params: { m, inner, outer }, overrides: { SG }, workgroups: m });
     return;
   }
   sumPlanesKernel.run(gpu, { bind: { x, out }, params: { ...ZERO, m, outer, inner }, workgroups: m });

@@ -2,20 +2,21 @@
 // n % 4 = 0 runs the vec4 entry points (a thread 4 elements) over panels of exactly n elements.
 import type { Gpu } from './device.ts';
 import type { GpuBuffer } from './buffers.ts';
-import { defineKernel, type BindingValue } from './kernel.ts';
+import { defineKernel } from './kernel.ts';
+import { prefix } from './panels.ts';
 
 /** Unary functions of `map`, by their override code in the WGSL. */
 export const MAP_OPS = { identity: 0, square: 1, sqrt: 2, exp: 3, log: 4, tanh: 5, silu: 6, sigmoid: 7, abs: 8, clamp1: 9, relu: 10 } as const;
 export type MapOp = keyof typeof MAP_OPS;
 
 const WG = 256;
-const mapKernel = defineKernel({ name: 'elementwise_map', file: 'elementwise', entry: 'map', bindings: { x: 'read', out: 'read_write' }, params: ['n', 'cols', 'alpha', 'beta'], overrides: { OP: 0 }, workgroupSize: [WG, 1, 1] });
-const axpbyKernel = defineKernel({ name: 'elementwise_axpby', file: 'elementwise', entry: 'axpby', bindings: { x: 'read', y: 'read', out: 'read_write' }, params: ['n', 'cols', 'alpha', 'beta'], workgroupSize: [WG, 1, 1] });
-const axpbyRowKernel = defineKernel({ name: 'elementwise_axpby_row', file: 'elementwise', entry: 'axpby_row', bindings: { x: 'read', y: 'read', out: 'read_write' }, params: ['n', 'cols', 'alpha', 'beta'], workgroupSize: [WG, 1, 1] });
-const mulRowKernel = defineKernel({ name: 'elementwise_mul_row', file: 'elementwise', entry: 'mul_row', bindings: { x: 'read', y: 'read', out: 'read_write' }, params: ['n', 'cols', 'alpha', 'beta'], workgroupSize: [WG, 1, 1] });
-const mulKernel = defineKernel({ name: 'elementwise_mul', file: 'elementwise', entry: 'mul', bindings: { x: 'read', y: 'read', out: 'read_write' }, params: ['n', 'cols', 'alpha', 'beta'], workgroupSize: [WG, 1, 1] });
-
 const P = ['n', 'cols', 'alpha', 'beta'] as const;
+const mapKernel = defineKernel({ name: 'elementwise_map', file: 'elementwise', entry: 'map', bindings: { x: 'read', out: 'read_write' }, params: P, overrides: { OP: 0 }, workgroupSize: [WG, 1, 1] });
+const axpbyKernel = defineKernel({ name: 'elementwise_axpby', file: 'elementwise', entry: 'axpby', bindings: { x: 'read', y: 'read', out: 'read_write' }, params: P, workgroupSize: [WG, 1, 1] });
+const axpbyRowKernel = defineKernel({ name: 'elementwise_axpby_row', file: 'elementwise', entry: 'axpby_row', bindings: { x: 'read', y: 'read', out: 'read_write' }, params: P, workgroupSize: [WG, 1, 1] });
+const mulRowKernel = defineKernel({ name: 'elementwise_mul_row', file: 'elementwise', entry: 'mul_row', bindings: { x: 'read', y: 'read', out: 'read_write' }, params: P, workgroupSize: [WG, 1, 1] });
+const mulKernel = defineKernel({ name: 'elementwise_mul', file: 'elementwise', entry: 'mul', bindings: { x: 'read', y: 'read', out: 'read_write' }, params: P, workgroupSize: [WG, 1, 1] });
+
 const map4Kernel = defineKernel({ name: 'elementwise_map4', file: 'elementwise', entry: 'map4', bindings: { x4: 'read', out4: 'read_write' }, params: P, overrides: { OP: 0 }, workgroupSize: [WG, 1, 1] });
 const axpby4Kernel = defineKernel({ name: 'elementwise_axpby4', file: 'elementwise', entry: 'axpby4', bindings: { x4: 'read', y4: 'read', out4: 'read_write' }, params: P, workgroupSize: [WG, 1, 1] });
 const mul4Kernel = defineKernel({ name: 'elementwise_mul4', file: 'elementwise', entry: 'mul4', bindings: { x4: 'read', y4: 'read', out4: 'read_write' }, params: P, workgroupSize: [WG, 1, 1] });
@@ -23,8 +24,6 @@ const mul4Kernel = defineKernel({ name: 'elementwise_mul4', file: 'elementwise',
 /** Tests: false forces the scalar entry points even when n % 4 = 0. */
 export const elementwiseOptions = { vec4: true };
 
-/** The first n elements of b, as a vec4 binding (n % 4 = 0). */
-const first = (b: GpuBuffer, n: number): BindingValue => ({ buffer: b, offset: 0, length: n });
 const useVec4 = (n: number): boolean => elementwiseOptions.vec4 && n % 4 === 0 && n > 0;
 
 function count(n: number, ...bufs: GpuBuffer[]): number {
@@ -35,7 +34,7 @@ function count(n: number, ...bufs: GpuBuffer[]): number {
 /** out = f(alpha·x + beta) elementwise. */
 export function map(gpu: Gpu, op: MapOp, x: GpuBuffer, out: GpuBuffer, alpha = 1, beta = 0, n = x.length): void {
   if (useVec4(n)) {
-    map4Kernel.run(gpu, { bind: { x4: first(x, n), out4: first(out, n) }, params: { n, cols: 1, alpha, beta }, overrides: { OP: MAP_OPS[op] }, workgroups: Math.ceil(count(n, x, out) / 4) });
+    map4Kernel.run(gpu, { bind: { x4: prefix(x, n), out4: prefix(out, n) }, params: { n, cols: 1, alpha, beta }, overrides: { OP: MAP_OPS[op] }, workgroups: Math.ceil(count(n, x, out) / 4) });
     return;
   }
   mapKernel.run(gpu, { bind: { x, out }, params: { n, cols: 1, alpha, beta }, overrides: { OP: MAP_OPS[op] }, workgroups: count(n, x, out) });
@@ -49,8 +48,7 @@ export function scale(gpu: Gpu, x: GpuBuffer, alpha: number, out: GpuBuffer, n =
 /** out = alpha·x + beta·y; axpy is (alpha, 1). */
 export function axpby(gpu: Gpu, alpha: number, x: GpuBuffer, beta: number, y: GpuBuffer, out: GpuBuffer, n = x.length): void {
   if (useVec4(n)) {
-    count(n, x, y, out);
-    axpby4Kernel.run(gpu, { bind: { x4: first(x, n), y4: first(y, n), out4: first(out, n) }, params: { n, cols: 1, alpha, beta }, workgroups: Math.ceil(n / 4 / WG) });
+    axpby4Kernel.run(gpu, { bind: { x4: prefix(x, n), y4: prefix(y, n), out4: prefix(out, n) }, params: { n, cols: 1, alpha, beta }, workgroups: Math.ceil(count(n, x, y, out) / 4) });
     return;
   }
   axpbyKernel.run(gpu, { bind: { x, y, out }, params: { n, cols: 1, alpha, beta }, workgroups: count(n, x, y, out) });
@@ -59,8 +57,7 @@ export function axpby(gpu: Gpu, alpha: number, x: GpuBuffer, beta: number, y: Gp
 /** out = alpha·x·y + beta elementwise. */
 export function mul(gpu: Gpu, x: GpuBuffer, y: GpuBuffer, out: GpuBuffer, alpha = 1, beta = 0, n = x.length): void {
   if (useVec4(n)) {
-    count(n, x, y, out);
-    mul4Kernel.run(gpu, { bind: { x4: first(x, n), y4: first(y, n), out4: first(out, n) }, params: { n, cols: 1, alpha, beta }, workgroups: Math.ceil(n / 4 / WG) });
+    mul4Kernel.run(gpu, { bind: { x4: prefix(x, n), y4: prefix(y, n), out4: prefix(out, n) }, params: { n, cols: 1, alpha, beta }, workgroups: Math.ceil(count(n, x, y, out) / 4) });
     return;
   }
   mulKernel.run(gpu, { bind: { x, y, out }, params: { n, cols: 1, alpha, beta }, workgroups: count(n, x, y, out) });

@@ -1,6 +1,16 @@
 // Splitting one logical dispatch over many independent items (samples, planes, elements) into panels whose
 // bindings fit maxStorageBufferBindingSize and start at 256-byte (64-element) aligned offsets.
 import type { Gpu } from './device.ts';
+import type { GpuBuffer } from './buffers.ts';
+import type { BindingValue } from './kernel.ts';
+
+/**
+ * The first `length` elements of a buffer as a binding. The vec4 kernels bind only what they read: a whole number
+ * of vec4s (a vec4 binding's byte size must be a multiple of 16) starting at element 0 (so every vec4 is aligned).
+ */
+export function prefix(buffer: GpuBuffer, length: number): BindingValue {
+  return { buffer, offset: 0, length };
+}
 
 /** Elements one binding may hold on this device (or a smaller forced limit, for tests). */
 export function bindingElements(gpu: Gpu, forced?: number): number {
