@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../support/cli.ts';
-import { pairedFractions } from '../../packages/cli/src/commands/bench.ts';
+import { pairedFractions } from '@gausslens/kernels';
 
 describe('gausslens bench', () => {
   it('--family conv2d,train --quick --no-peers --profile: conv2d against GEMM at equal FLOPs, training images/s, GPU time by kernel', () => {

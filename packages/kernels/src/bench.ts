@@ -32,7 +32,8 @@ export interface BenchResult {
   samples: number[]; // GPU time of each round, in round order (paired with the other cases of the same rounds)
 }
 
-function median(xs: number[]): number {
+/** The median (the mean of the middle two for an even count). */
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
@@ -99,4 +100,12 @@ export async function runBenchRounds(gpu: Gpu, cases: BenchCase[], opts: BenchOp
   } finally {
     for (const inst of insts) inst.dispose();
   }
+}
+
+/** Per-round fractions of a case's GFLOP/s over its reference's, from the paired rounds of runBenchRounds. */
+export function pairedFractions(ours: BenchResult, ref: BenchResult): number[] {
+  const flopsOurs = (ours.gflops ?? 0) * ours.ms;
+  const flopsRef = (ref.gflops ?? 0) * ref.ms;
+  const n = Math.min(ours.samples.length, ref.samples.length);
+  return Array.from({ length: n }, (_, i) => flopsOurs / ours.samples[i] / (flopsRef / ref.samples[i]));
 }

@@ -2,7 +2,7 @@
 // timestamps), and the peers a user would otherwise use, timed in the same run.
 import { Command } from 'commander';
 import { cpus, loadavg } from 'node:os';
-import { getDevice, allBenches, runBenchRounds, type BenchCase, type BenchResult } from '@gausslens/kernels';
+import { getDevice, allBenches, runBenchRounds, pairedFractions, median, type BenchCase, type BenchResult } from '@gausslens/kernels';
 import { numpyTimings, type NumpyJob, type PeerTiming } from '../peers/numpy.ts';
 import { tfjsMatmul, tfjsConv2d } from '../peers/tfjs.ts';
 import { writeFileAtomicSync } from '@gausslens/core';
@@ -38,19 +38,6 @@ export interface ReferenceComparison {
   fractionRange: [number, number]; // the lowest and highest of those per-round fractions
 }
 
-/** Per-round fractions of a case's GFLOP/s over its reference's (the rounds of runBenchRounds are paired). */
-export function pairedFractions(ours: BenchResult, ref: BenchResult): number[] {
-  const flopsOurs = (ours.gflops ?? 0) * ours.ms;
-  const flopsRef = (ref.gflops ?? 0) * ref.ms;
-  const n = Math.min(ours.samples.length, ref.samples.length);
-  return Array.from({ length: n }, (_, i) => flopsOurs / ours.samples[i] / (flopsRef / ref.samples[i]));
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 export interface BenchReport {
   date: string;
