@@ -154,7 +154,7 @@ export function sumPlanes(gpu: Gpu, x: GpuBuffer, out: GpuBuffer, outer: number,
   need(out, m, 'sumPlanes');
   // Software adapters with fixed-size subgroups and inner % 4 = 0: a subgroup a j, vec4 loads, one subgroupAdd.
   const SG = gpu.fixedSubgroupSize;
-  const vec4 = opts.path === 'vec4' || (opts.path === undefined && gpu.adapter.isSoftware && SG > 0 && inner % 4 === 0);
+  const vec4 = opts.path === 'vec4' || (opts.path === undefined && gpu.subgroupKernelSize > 0 && inner % 4 === 0);
   if (vec4) {
     if (!SG || inner % 4 !== 0) throw new RangeError(`sumPlanes: the vec4 path needs inner % 4 = 0 (inner = ${inner}) and fixed-size subgroups`);
     sumPlanesSg ??= defineSumPlanesSg();

@@ -130,7 +130,7 @@ export function conv2dSubgroupSize(gpu: Gpu): number {
 /** The path a call takes: 'subgroup' on software adapters with a fixed subgroup size of 8 or 16, else 'tiled'. */
 export function conv2dPath(gpu: Gpu, options: Conv2dKernelOptions = {}): Conv2dPath {
   const sg = conv2dSubgroupSize(gpu);
-  const path = options.path ?? (gpu.adapter.isSoftware && sg ? 'subgroup' : 'tiled');
+  const path = options.path ?? (gpu.subgroupKernelSize ? 'subgroup' : 'tiled');
   if (path === 'subgroup' && !sg) throw new Error('conv2d: the subgroup path needs the subgroups feature with a fixed subgroup size of 8 or 16');
   return path;
 }

@@ -101,6 +101,11 @@ export class Gpu {
     return lo === hi && (lo === 8 || lo === 16) ? lo : 0;
   }
 
+  /** The subgroup size the *_sg.wgsl kernels run at by default: fixedSubgroupSize on software adapters (CPU rasterisers, where they win), else 0. */
+  get subgroupKernelSize(): number {
+    return this.adapter.isSoftware ? this.fixedSubgroupSize : 0;
+  }
+
   /** Throws the first GPU error seen since the last check, or if the device is gone. */
   checkErrors(): void {
     if (this.lostReason) throw new GpuError(this.lostReason);

@@ -56,7 +56,7 @@ function subgroupPath(gpu: Gpu, hw: number, opts: GroupNormOptions): number {
   if (hw % 4 !== 0 || opts.path === 'workgroup') return 0;
   const sg = gpu.fixedSubgroupSize;
   if (opts.path === 'subgroup' && !sg) throw new Error('groupNorm: the subgroup path needs the subgroups feature with a fixed subgroup size of 8 or 16');
-  return opts.path === 'subgroup' || gpu.adapter.isSoftware ? sg : 0;
+  return opts.path === 'subgroup' ? sg : gpu.subgroupKernelSize;
 }
 
 /** An NCHW activation split into `groups` groups of channels (channels % groups === 0). */
