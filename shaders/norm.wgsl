@@ -182,16 +182,7 @@ fn param_grad(@builtin(global_invocation_id) gid: vec3u) {
 
 // ---- vec4 variants (HW % 4 = 0): a channel is hw/4 whole vec4s ------------------------------------
 
-fn hsum(v: vec4<f32>) -> f32 {
-  return (v.x + v.y) + (v.z + v.w);
-}
-
-fn grad_z4(g: vec4<f32>, xh: vec4<f32>, c: u32) -> vec4<f32> {
-  if (params.silu == 0u) { return g; }
-  let z = gamma[c] * xh + beta[c];
-  let sg = 1.0 / (1.0 + exp(-z));
-  return g * sg * (1.0 + z * (1.0 - sg));
-}
+//#include norm_vec4
 
 @compute @workgroup_size(256)
 fn forward4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {

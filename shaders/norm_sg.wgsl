@@ -21,9 +21,7 @@ override SG: u32 = 16u;  // lanes: the subgroup size
 @group(0) @binding(9) var<storage, read_write> out4: array<vec4<f32>>;
 @group(0) @binding(10) var<storage, read> dy4: array<vec4<f32>>;
 
-fn hsum(v: vec4<f32>) -> f32 {
-  return (v.x + v.y) + (v.z + v.w);
-}
+//#include norm_vec4
 
 // x4 at vec4 s of the group's channel k (zero past the channel's end, for the uniform loop bounds).
 fn load_x(off: u32, s: u32, hw4: u32) -> vec4<f32> {
@@ -75,14 +73,6 @@ fn forward_sg(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
       if (params.silu != 0u) { out4[off + v] = z / (1.0 + exp(-z)); } else { out4[off + v] = z; }
     }
   }
-}
-
-// dL/dz from dL/dy (x̂ given) for channel c: silu'(z)·dy with z recomputed, or dy.
-fn grad_z4(gy: vec4<f32>, xh: vec4<f32>, c: u32) -> vec4<f32> {
-  if (params.silu == 0u) { return gy; }
-  let z = gamma[c] * xh + beta[c];
-  let sg = 1.0 / (1.0 + exp(-z));
-  return gy * sg * (1.0 + z * (1.0 - sg));
 }
 
 @compute @workgroup_size(SG)
